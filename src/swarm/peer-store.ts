@@ -1,0 +1,102 @@
+/**
+ * The peer store port: the swarm state of the tracker. The in-memory implementation lives in
+ * memory-peer-store.ts; a Redis implementation (#6) will pass the same contract suite
+ * (test/peer-store.contract.ts).
+ *
+ * A peer is identified by (info hash, user id, peer id): in private mode the user id is the
+ * member's, in public/listed mode it is 0. The store keeps, per peer, its address, the last
+ * cumulative counters it reported and when it last announced, so that it can hand the announce
+ * pipeline the deltas to credit.
+ */
+import type { AnnounceEvent, InfoHash, MaybePromise } from '../shared/types.js';
+
+export interface PeerAnnounce {
+  infoHash: InfoHash;
+  /** 0 in public/listed mode. */
+  userId: number;
+  /** 20 bytes. */
+  peerId: Uint8Array;
+  /** 4 bytes (IPv4) or 16 bytes (IPv6, never an IPv4-mapped address: those are given as 4 bytes). */
+  ip: Uint8Array;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event: AnnounceEvent;
+  /** How many peers to return (already clamped by the caller). */
+  numwant: number;
+  /** Return the peer ids of the selected peers too (non-compact responses). */
+  wantPeerIds: boolean;
+  /** Seconds since the epoch. */
+  now: number;
+}
+
+export interface SwarmCounts {
+  /** Seeders. */
+  complete: number;
+  /** Leechers. */
+  incomplete: number;
+  /** Completed downloads seen by this store (event=completed). */
+  downloaded: number;
+}
+
+export interface AnnounceOutcome extends SwarmCounts {
+  /** Compact IPv4 peers, 6 bytes each (BEP 23). */
+  peers4: Uint8Array;
+  /** Compact IPv6 peers, 18 bytes each (BEP 7). */
+  peers6: Uint8Array;
+  /** 20 bytes per peer in peers4 order, when wantPeerIds. */
+  peerIds4?: Uint8Array;
+  /** 20 bytes per peer in peers6 order, when wantPeerIds. */
+  peerIds6?: Uint8Array;
+  /** True when the store did not know this peer before this announce. */
+  isNew: boolean;
+  /** For a known peer: the counters it reported last time (the baseline of the deltas). */
+  prevUploaded: number;
+  prevDownloaded: number;
+  /** For a known peer: seconds since its previous announce; 0 for a new peer. */
+  elapsed: number;
+  /** For a known peer: whether it was a seeder at its previous announce. */
+  wasSeeder: boolean;
+  /** Set when the peer was refused (the per-user cap); nothing was stored. */
+  refused?: 'peer-limit';
+}
+
+export interface SweepResult {
+  /** Peers removed because they had not announced within the peer timeout. */
+  expired: number;
+  /** Swarms removed because they became empty. */
+  swarmsRemoved: number;
+}
+
+export interface StoreStats {
+  peers: number;
+  seeders: number;
+  leechers: number;
+  torrents: number;
+  ipv4: number;
+  ipv6: number;
+}
+
+export interface PeerStore {
+  /**
+   * Records the announce (insert, update, or remove on `stopped`) and selects up to `numwant`
+   * other peers: a seeder is given leechers only; nobody is given themselves.
+   */
+  announce(a: PeerAnnounce): MaybePromise<AnnounceOutcome>;
+  /** Counts for each info hash, in order (zeros for an unknown one). */
+  scrape(infoHashes: readonly InfoHash[]): MaybePromise<SwarmCounts[]>;
+  /** Removes peers that last announced before `olderThan` (seconds) and swarms left empty. */
+  sweep(olderThan: number): MaybePromise<SweepResult>;
+  /** Every swarm with its counts (full scrape, metrics). */
+  forEachSwarm(fn: (infoHash: InfoHash, counts: SwarmCounts) => void): MaybePromise<void>;
+  stats(): MaybePromise<StoreStats>;
+  /** Removes a swarm and all its peers (a deleted torrent). */
+  dropSwarm(infoHash: InfoHash): MaybePromise<void>;
+  close(): MaybePromise<void>;
+}
+
+export interface PeerStoreOptions {
+  /** Most peers one user may have in one swarm (private mode; ignored for user 0). */
+  maxPeersPerUser: number;
+}
