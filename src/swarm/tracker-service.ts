@@ -1,0 +1,246 @@
+/**
+ * The announce and scrape pipeline, shared by the HTTP and UDP front ends. It reads memory only
+ * (access cache, peer store, restored baselines) and writes to the in-memory ledger: the database
+ * is never awaited here.
+ *
+ *   authenticate (passkey) -> authorize (torrent, client) -> announce to the peer store
+ *   -> account (deltas of the client's cumulative counters, times the torrent's factors)
+ *   -> respond
+ */
+import type { AnnounceRequest, ScrapeRequest } from '../protocol/types.js';
+import type { Clock } from '../shared/clock.js';
+import type { InfoHash, MaybePromise } from '../shared/types.js';
+import type { AccessCache, AccessTorrent } from './access-cache.js';
+import type { Ledger } from './ledger.js';
+import type { AnnounceOutcome, PeerStore, SwarmCounts } from './peer-store.js';
+
+export type TrackerMode = 'public' | 'listed' | 'private';
+
+export interface TrackerRules {
+  mode: TrackerMode;
+  /** Seconds. */
+  interval: number;
+  /** Fraction of the interval by which the announced interval varies (0..0.5). */
+  intervalJitter: number;
+  minInterval: number;
+  numwantDefault: number;
+  numwantMax: number;
+  /** Seconds without an announce after which a peer is forgotten. */
+  peerTimeout: number;
+  maxPeersPerUser: number;
+  fullScrape: boolean;
+  /** How long "Unregistered torrent: <reason>" is kept for a deleted torrent (seconds). */
+  unregisteredReasonTtl: number;
+}
+
+/** Why an announce or scrape was refused: `code` labels metrics, `reason` is the client's text. */
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  reason: string;
+}
+
+export type RefusalCode =
+  | 'passkey_required'
+  | 'unknown_passkey'
+  | 'account_disabled'
+  | 'unregistered_torrent'
+  | 'deleted_torrent'
+  | 'pending_torrent'
+  | 'client_refused'
+  | 'peer_limit'
+  | 'full_scrape_disabled';
+
+export interface AnnounceAnswer {
+  ok: true;
+  interval: number;
+  minInterval: number;
+  outcome: AnnounceOutcome;
+}
+
+export interface ScrapeAnswer {
+  ok: true;
+  files: Array<{ infoHash: InfoHash; counts: SwarmCounts }>;
+}
+
+/** A peer's last credited counters, loaded from storage at start (see docs/tracker.md). */
+export interface RestoredBaseline {
+  uploaded: number;
+  downloaded: number;
+}
+
+const NO_PEERS = new Uint8Array(0);
+
+function refuse(code: RefusalCode, reason: string): Refusal {
+  return { ok: false, code, reason };
+}
+
+export class TrackerService {
+  /** key: torrentId:userId:peerIdHex */
+  private restored = new Map<string, RestoredBaseline>();
+
+  constructor(
+    private readonly rules: TrackerRules,
+    private readonly access: AccessCache,
+    private readonly store: PeerStore,
+    private readonly ledger: Ledger,
+    private readonly clock: Clock,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get mode(): TrackerMode {
+    return this.rules.mode;
+  }
+
+  /** Baselines persisted by earlier runs: consulted when a peer unknown to the store announces. */
+  restoreBaselines(rows: Iterable<{ userId: number; torrentId: number; peerId: string; uploaded: number; downloaded: number }>): number {
+    let n = 0;
+    for (const r of rows) {
+      this.restored.set(r.torrentId + ':' + r.userId + ':' + r.peerId, { uploaded: r.uploaded, downloaded: r.downloaded });
+      n++;
+    }
+    return n;
+  }
+
+  /** Forgets restored baselines: called once the peers had time to come back. */
+  clearRestoredBaselines(): void {
+    this.restored.clear();
+  }
+
+  /** Checks the passkey; returns the user id (0 outside private mode) or a refusal. */
+  private authenticate(passkey: string | null): number | Refusal {
+    if (this.rules.mode !== 'private') return 0;
+    if (passkey === null) return refuse('passkey_required', 'Passkey required: use the announce URL from your .torrent file');
+    const u = this.access.user(passkey);
+    if (u === undefined) return refuse('unknown_passkey', 'Unknown passkey: download the .torrent again from the site');
+    if (!u.enabled) return refuse('account_disabled', 'Account disabled' + (u.disabledReason ? ': ' + u.disabledReason : ''));
+    return u.id;
+  }
+
+  private authorizeTorrent(infoHash: InfoHash): AccessTorrent | null | Refusal {
+    const t = this.access.torrent(infoHash);
+    if (this.rules.mode === 'public') return t && t.status === 'active' ? t : null;
+    if (t === undefined) return refuse('unregistered_torrent', 'Unregistered torrent');
+    if (t.status === 'deleted') {
+      const now = this.clock.nowMs() / 1000;
+      const fresh = t.deletedAt !== null && now - t.deletedAt <= this.rules.unregisteredReasonTtl;
+      return refuse('deleted_torrent', fresh && t.deletedReason ? 'Unregistered torrent: ' + t.deletedReason : 'Unregistered torrent');
+    }
+    if (t.status === 'pending') return refuse('pending_torrent', 'Torrent pending approval by the staff');
+    return t;
+  }
+
+  announce(req: AnnounceRequest, passkey: string | null, ip: Uint8Array): MaybePromise<AnnounceAnswer | Refusal> {
+    const userId = this.authenticate(passkey);
+    if (typeof userId !== 'number') return userId;
+    const torrent = this.authorizeTorrent(req.infoHash);
+    if (torrent !== null && 'ok' in torrent) return torrent;
+    const clientRefusal = this.access.clientRefusal(req.peerId);
+    if (clientRefusal !== null) return refuse('client_refused', clientRefusal);
+
+    const now = Math.floor(this.clock.nowMs() / 1000);
+    let numwant = req.numwant ?? this.rules.numwantDefault;
+    if (numwant > this.rules.numwantMax) numwant = this.rules.numwantMax;
+    if (req.event === 'stopped') numwant = 0;
+
+    const r = this.store.announce({
+      infoHash: req.infoHash,
+      userId,
+      peerId: req.peerId,
+      ip,
+      port: req.port,
+      uploaded: req.uploaded,
+      downloaded: req.downloaded,
+      left: req.left,
+      event: req.event,
+      numwant,
+      wantPeerIds: !req.compact && !req.noPeerId,
+      now,
+    });
+    if (r instanceof Promise) return r.then((o) => this.finish(req, userId, torrent, o, now));
+    return this.finish(req, userId, torrent, r, now);
+  }
+
+  private finish(req: AnnounceRequest, userId: number, torrent: AccessTorrent | null, o: AnnounceOutcome, now: number): AnnounceAnswer | Refusal {
+    if (o.refused === 'peer-limit') {
+      return refuse('peer_limit', `Too many peers for this torrent from your account (at most ${this.rules.maxPeersPerUser})`);
+    }
+    if (userId !== 0 && torrent !== null) this.account(req, userId, torrent, o, now);
+    const j = this.rules.intervalJitter;
+    const interval = Math.max(this.rules.minInterval, Math.round(this.rules.interval * (1 - j + 2 * j * this.random())));
+    return { ok: true, interval, minInterval: this.rules.minInterval, outcome: o };
+  }
+
+  /** Credits the deltas of the client's cumulative counters (see docs/tracker.md, "Accounting"). */
+  private account(req: AnnounceRequest, userId: number, t: AccessTorrent, o: AnnounceOutcome, now: number): void {
+    let baseUp: number;
+    let baseDown: number;
+    let elapsed = 0;
+    let wasSeeder = false;
+    const peerHex = Buffer.from(req.peerId.buffer, req.peerId.byteOffset, req.peerId.byteLength).toString('hex');
+    if (!o.isNew) {
+      baseUp = o.prevUploaded;
+      baseDown = o.prevDownloaded;
+      elapsed = o.elapsed;
+      wasSeeder = o.wasSeeder;
+    } else {
+      const key = t.torrentId + ':' + userId + ':' + peerHex;
+      const b = this.restored.get(key);
+      if (b !== undefined) {
+        // The peer was known before a restart: credit from its last persisted counters.
+        this.restored.delete(key);
+        baseUp = b.uploaded;
+        baseDown = b.downloaded;
+      } else if (req.event === 'started') {
+        // A fresh client session: its counters start from zero.
+        baseUp = 0;
+        baseDown = 0;
+      } else {
+        // Unknown history (e.g. the peer expired long ago): take its counters as the baseline.
+        baseUp = req.uploaded;
+        baseDown = req.downloaded;
+      }
+    }
+    // A counter that went backwards (client restart) resets the baseline and credits nothing.
+    const rawUp = req.uploaded >= baseUp ? req.uploaded - baseUp : 0;
+    const rawDown = req.downloaded >= baseDown ? req.downloaded - baseDown : 0;
+    // Time is credited for at most one peer timeout since the previous announce.
+    if (elapsed > this.rules.peerTimeout) elapsed = this.rules.peerTimeout;
+    this.ledger.record({
+      userId,
+      torrentId: t.torrentId,
+      peerId: peerHex,
+      rawUploaded: rawUp,
+      rawDownloaded: rawDown,
+      uploaded: Math.round(rawUp * t.uploadFactor),
+      downloaded: Math.round(rawDown * t.downloadFactor),
+      seedTime: wasSeeder ? elapsed : 0,
+      leechTime: !o.isNew && !wasSeeder ? elapsed : 0,
+      completed: req.event === 'completed',
+      counterUploaded: req.uploaded,
+      counterDownloaded: req.downloaded,
+      removed: req.event === 'stopped',
+      now,
+    });
+  }
+
+  scrape(req: ScrapeRequest, passkey: string | null): MaybePromise<ScrapeAnswer | Refusal> {
+    const userId = this.authenticate(passkey);
+    if (typeof userId !== 'number') return userId;
+    if (req.infoHashes.length === 0) {
+      if (!this.rules.fullScrape) return refuse('full_scrape_disabled', 'Full scrape is disabled: name the info_hash values');
+      const files: ScrapeAnswer['files'] = [];
+      const r = this.store.forEachSwarm((infoHash, counts) => {
+        if (this.rules.mode === 'public' || this.access.torrent(infoHash)?.status === 'active') files.push({ infoHash, counts });
+      });
+      return r instanceof Promise ? r.then(() => ({ ok: true as const, files })) : { ok: true, files };
+    }
+    // Unregistered hashes are answered with zeros in public mode and left out otherwise (BEP 48).
+    const hashes = this.rules.mode === 'public' ? req.infoHashes : req.infoHashes.filter((h) => this.access.torrent(h)?.status === 'active');
+    const counts = this.store.scrape(hashes);
+    const build = (c: SwarmCounts[]): ScrapeAnswer => ({ ok: true, files: hashes.map((infoHash, i) => ({ infoHash, counts: c[i]! })) });
+    return counts instanceof Promise ? counts.then(build) : build(counts);
+  }
+}
+
+export const EMPTY_PEERS = NO_PEERS;
