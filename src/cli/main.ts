@@ -1,0 +1,282 @@
+/**
+ * The `essaim` command: thin wrappers over the composition root and the repositories.
+ *
+ *   essaim start                      site + tracker in one process
+ *   essaim migrate                    bring the database schema up to date
+ *   essaim config print               every configuration key: value, default, doc
+ *   essaim user create <name> [--admin] [--email E] [--json]
+ *   essaim user show <name> [--json]
+ *   essaim user rotate-passkey <name> [--json]
+ *   essaim user disable <name> [--reason R] | essaim user enable <name>
+ *   essaim torrent register <infohash|file.torrent> [--name N] [--json]
+ *   essaim torrent delete <id> --reason R
+ *   essaim client list | allow <prefix> | deny <prefix> | remove <id>
+ *
+ * Global option: --config FILE (else ESSAIM_CONFIG, ./essaim.toml, ./essaim.json).
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig, describeConfig, ConfigError } from '../config/index.js';
+import type { Config } from '../config/schema.js';
+import { createEssaim } from '../compose.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import type { Database } from '../db/schema.js';
+import { createUser, findUserByUsername, getUserTraffic, rotatePasskey, setUserEnabled } from '../db/user.repository.js';
+import { deleteTorrent, DuplicateInfoHashError, registerTorrent } from '../db/torrent.repository.js';
+import { addClientRule, listClientRules, removeClientRule } from '../db/client-rule.repository.js';
+import { infoHashesOf } from '../metainfo/info-hash.js';
+import { toInfoHash } from '../shared/types.js';
+import type { Kysely } from 'kysely';
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  const valued = new Set(['--config', '--email', '--name', '--reason', '--note']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq !== -1) flags.set(a.slice(0, eq), a.slice(eq + 1));
+      else if (valued.has(a)) {
+        const v = argv[++i];
+        if (v === undefined) throw new UsageError(`${a} needs a value`);
+        flags.set(a, v);
+      } else flags.set(a, true);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function flag(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+async function withDb<T>(config: Config, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const d = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
+  try {
+    await migrateToLatest(d.db);
+    return await fn(d.db);
+  } finally {
+    await d.close();
+  }
+}
+
+function out(json: boolean, value: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
+}
+
+const USAGE = `usage: essaim <command>
+  start                                   run the site and the tracker
+  migrate                                 bring the database schema up to date
+  config print                            show every configuration key
+  user create <name> [--admin] [--email E] [--json]
+  user show <name> [--json]
+  user rotate-passkey <name> [--json]
+  user disable <name> [--reason R] | user enable <name>
+  torrent register <infohash|file.torrent> [--name N] [--json]
+  torrent delete <id> --reason R
+  client list | client allow <prefix> | client deny <prefix> | client remove <id>
+options: --config FILE`;
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await run(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`essaim: invalid configuration:\n${err.problems.map((p) => '  - ' + p).join('\n')}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`essaim: ${err.message}\n${USAGE}\n`);
+      process.exitCode = 64;
+    } else {
+      process.stderr.write(`essaim: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const p = parseArgs(argv);
+  const [cmd, sub, arg] = p.positional;
+  const json = p.flags.has('--json');
+  if (cmd === undefined || cmd === 'help' || p.flags.has('--help')) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const config = loadConfig({ file: flag(p, '--config') });
+
+  switch (cmd) {
+    case 'start':
+      return start(config);
+    case 'migrate':
+      await withDb(config, async () => undefined);
+      out(json, { ok: true }, 'database schema is up to date');
+      return;
+    case 'config':
+      if (sub !== 'print') throw new UsageError('config: expected "print"');
+      return printConfig(config);
+    case 'user':
+      return userCommand(config, sub, arg, p, json);
+    case 'torrent':
+      return torrentCommand(config, sub, arg, p, json);
+    case 'client':
+      return clientCommand(config, sub, arg, p, json);
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+async function start(config: Config): Promise<void> {
+  const app = createEssaim(config);
+  const l = await app.start();
+  const tc = config.tracker;
+  const base = tc.announce_base_url || l.httpTracker;
+  const lines = [
+    `Essaim is running (tracker mode: ${tc.mode})`,
+    l.web ? `  site:            ${l.web}` : null,
+    base ? `  announce (HTTP): ${base}${tc.mode === 'private' ? '/<passkey>' : ''}/announce` : null,
+    ...(l.udpTracker ?? []).map((u) => `  announce (UDP):  ${tc.udp_announce_base_url || u}${tc.mode === 'private' ? '/<passkey>' : ''}/announce`),
+    l.metrics ? `  metrics:         ${l.metrics}` : null,
+  ].filter((x): x is string => x !== null);
+  process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function printConfig(config: Config): void {
+  const rows = describeConfig();
+  for (const r of rows) {
+    const [section, key] = r.key.split('.') as [string, string];
+    const value = (config as unknown as Record<string, Record<string, unknown>>)[section]?.[key];
+    process.stdout.write(`${r.key} = ${JSON.stringify(value)}  (default ${JSON.stringify(r.default)}) — ${r.doc}\n`);
+  }
+}
+
+async function userCommand(config: Config, sub: string | undefined, name: string | undefined, p: Parsed, json: boolean): Promise<void> {
+  if (!name) throw new UsageError('user: a username is required');
+  await withDb(config, async (db) => {
+    switch (sub) {
+      case 'create': {
+        const u = await createUser(db, { username: name, email: flag(p, '--email') ?? null, role: p.flags.has('--admin') ? 'admin' : 'member', now: now() });
+        out(json, { id: u.id, username: name, passkey: u.passkey }, `created ${p.flags.has('--admin') ? 'administrator' : 'member'} ${name} (id ${u.id}); passkey ${u.passkey}`);
+        return;
+      }
+      case 'show': {
+        const u = await findUserByUsername(db, name);
+        if (!u) throw new Error(`no such user: ${name}`);
+        const t = await getUserTraffic(db, u.id);
+        out(json, { id: u.id, username: name, role: u.role, enabled: !!u.enabled, ...t }, `${name} (id ${u.id}, ${u.role}): uploaded ${t.uploaded} B, downloaded ${t.downloaded} B (raw ${t.rawUploaded} / ${t.rawDownloaded}), seeding ${t.seedTime} s, leeching ${t.leechTime} s`);
+        return;
+      }
+      case 'rotate-passkey': {
+        const u = await findUserByUsername(db, name);
+        if (!u) throw new Error(`no such user: ${name}`);
+        const pk = await rotatePasskey(db, u.id, now());
+        out(json, { id: u.id, passkey: pk }, `new passkey for ${name}: ${pk} (the old one stops working within the access refresh interval)`);
+        return;
+      }
+      case 'disable':
+      case 'enable': {
+        const u = await findUserByUsername(db, name);
+        if (!u) throw new Error(`no such user: ${name}`);
+        await setUserEnabled(db, u.id, sub === 'enable', sub === 'enable' ? null : (flag(p, '--reason') ?? null), now());
+        out(json, { id: u.id, enabled: sub === 'enable' }, `${name} ${sub}d`);
+        return;
+      }
+      default:
+        throw new UsageError('user: expected create, show, rotate-passkey, disable or enable');
+    }
+  });
+}
+
+async function torrentCommand(config: Config, sub: string | undefined, arg: string | undefined, p: Parsed, json: boolean): Promise<void> {
+  if (!arg) throw new UsageError('torrent: an argument is required');
+  await withDb(config, async (db) => {
+    switch (sub) {
+      case 'register': {
+        let v1: string | null = null;
+        let v2: string | null = null;
+        let name = flag(p, '--name') ?? null;
+        let size = 0;
+        const hex = toInfoHash(arg);
+        if (hex) v1 = hex;
+        else {
+          const info = infoHashesOf(readFileSync(arg));
+          if (!info.ok) throw new Error(`${arg}: ${info.error}`);
+          v1 = info.v1;
+          v2 = info.v2;
+          name ??= info.name;
+          size = info.size;
+        }
+        try {
+          const t = await registerTorrent(db, { name: name ?? v1 ?? v2!.slice(0, 40), infoHashV1: v1, infoHashV2: v2, size, now: now() });
+          const hashes = [v1, v2 ? v2.slice(0, 40) : null].filter((h): h is string => h !== null);
+          out(json, { id: t.id, infoHashes: hashes }, `registered torrent ${t.id}: ${hashes.join(', ')}`);
+        } catch (err) {
+          if (err instanceof DuplicateInfoHashError) throw new Error(`already registered as torrent ${err.torrentId}`);
+          throw err;
+        }
+        return;
+      }
+      case 'delete': {
+        const reason = flag(p, '--reason');
+        if (!reason) throw new UsageError('torrent delete: --reason is required (clients are shown it)');
+        await deleteTorrent(db, Number(arg), reason, now());
+        out(json, { id: Number(arg), deleted: true }, `torrent ${arg} deleted`);
+        return;
+      }
+      default:
+        throw new UsageError('torrent: expected register or delete');
+    }
+  });
+}
+
+async function clientCommand(config: Config, sub: string | undefined, arg: string | undefined, p: Parsed, json: boolean): Promise<void> {
+  await withDb(config, async (db) => {
+    switch (sub) {
+      case 'list': {
+        const rules = await listClientRules(db);
+        if (json) process.stdout.write(JSON.stringify(rules) + '\n');
+        else for (const r of rules) process.stdout.write(`${r.id}\t${r.action}\t${r.prefix}\t${r.note ?? ''}\n`);
+        return;
+      }
+      case 'allow':
+      case 'deny': {
+        if (!arg) throw new UsageError(`client ${sub}: a peer_id prefix is required`);
+        const r = await addClientRule(db, { prefix: arg, action: sub, note: flag(p, '--note') ?? null, now: now() });
+        out(json, { id: r.id }, `rule ${r.id}: ${sub} ${arg} (applied within the access refresh interval)`);
+        return;
+      }
+      case 'remove':
+        if (!arg) throw new UsageError('client remove: a rule id is required');
+        await removeClientRule(db, Number(arg));
+        out(json, { removed: Number(arg) }, `rule ${arg} removed`);
+        return;
+      default:
+        throw new UsageError('client: expected list, allow, deny or remove');
+    }
+  });
+}

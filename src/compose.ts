@@ -1,0 +1,241 @@
+/**
+ * The composition root: the only module that wires implementations together. `createEssaim`
+ * builds everything from the config without listening; `start()` opens the database, loads the
+ * tracker's caches, and listens; `stop()` closes listeners, flushes the ledger and closes storage.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from './config/schema.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { loadPeerBaselines } from './db/ledger.repository.js';
+import type { Database } from './db/schema.js';
+import { flushLedger, pruneBaselines, refreshAccess, sweepPeers } from './jobs/tracker-jobs.js';
+import { Periodic } from './jobs/periodic.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createLogger, type Logger } from './shared/log.js';
+import { buildMetrics, TrackerStats, type Metrics } from './shared/metrics.js';
+import { AccessCache, type ClientRule } from './swarm/access-cache.js';
+import { Ledger } from './swarm/ledger.js';
+import { MemoryPeerStore } from './swarm/memory-peer-store.js';
+import type { PeerStore } from './swarm/peer-store.js';
+import { TrackerService } from './swarm/tracker-service.js';
+import { HttpTracker } from './tracker/http-tracker.js';
+import { makeIpPolicy } from './tracker/peer-ip.js';
+import { UdpTracker } from './tracker/udp-tracker.js';
+import { buildWebApp } from './web/app.js';
+
+export interface EssaimOptions {
+  /** Which parts to run. */
+  web?: boolean;
+  tracker?: boolean;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface Listening {
+  web?: string;
+  httpTracker?: string;
+  udpTracker?: string[];
+  metrics?: string;
+}
+
+export interface Essaim {
+  readonly config: Config;
+  readonly log: Logger;
+  db(): Kysely<Database>;
+  readonly access: AccessCache;
+  readonly store: PeerStore;
+  readonly ledger: Ledger;
+  readonly service: TrackerService;
+  readonly stats: TrackerStats;
+  start(): Promise<Listening>;
+  stop(): Promise<void>;
+  /** Runs the ledger flush now (tests, shutdown). */
+  flush(): Promise<boolean>;
+  /** Reloads the access cache from the database now. */
+  refresh(): Promise<void>;
+}
+
+function url(proto: string, host: string, port: number, path = ''): string {
+  const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `${proto}://${h}:${port}${path}`;
+}
+
+export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const tc = config.tracker;
+  const runWeb = opts.web ?? true;
+  const runTracker = opts.tracker ?? true;
+
+  const staticRules: ClientRule[] = [
+    ...tc.client_allow.map((prefix) => ({ prefix, action: 'allow' as const })),
+    ...tc.client_deny.map((prefix) => ({ prefix, action: 'deny' as const })),
+  ];
+  const access = new AccessCache(staticRules);
+  const store = new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user });
+  const ledger = new Ledger();
+  const stats = new TrackerStats();
+  const service = new TrackerService(
+    {
+      mode: tc.mode,
+      interval: tc.interval,
+      intervalJitter: tc.interval_jitter,
+      minInterval: tc.min_interval,
+      numwantDefault: tc.numwant_default,
+      numwantMax: tc.numwant_max,
+      peerTimeout: tc.peer_timeout,
+      maxPeersPerUser: tc.max_peers_per_user,
+      fullScrape: tc.full_scrape,
+      unregisteredReasonTtl: tc.unregistered_reason_ttl,
+    },
+    access,
+    store,
+    ledger,
+    clock,
+  );
+
+  let database: { db: Kysely<Database>; close(): Promise<void> } | null = null;
+  let metrics: Metrics | null = null;
+  let web: FastifyInstance | null = null;
+  let http: HttpTracker | null = null;
+  let udp: UdpTracker | null = null;
+  let metricsServer: Server | null = null;
+  let ready = false;
+  const jobs: Periodic[] = [];
+  let baselineTimer: NodeJS.Timeout | null = null;
+
+  const db = (): Kysely<Database> => {
+    if (!database) throw new Error('database not open: call start() first');
+    return database.db;
+  };
+  const flush = () => flushLedger(db(), ledger, log, metrics ?? undefined);
+  const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl);
+
+  return {
+    config,
+    log,
+    db,
+    access,
+    store,
+    ledger,
+    service,
+    stats,
+    flush,
+    refresh,
+    async start() {
+      const listening: Listening = {};
+      database = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
+      await migrateToLatest(database.db);
+      await refresh();
+      const now = Math.floor(clock.nowMs() / 1000);
+      const restored = service.restoreBaselines(await loadPeerBaselines(database.db, now - config.ledger.baseline_retention));
+      if (restored > 0) log.info({ restored }, 'peer baselines restored from the last run');
+      // Peers that have not come back within a peer timeout never will with the same session.
+      baselineTimer = setTimeout(() => service.clearRestoredBaselines(), tc.peer_timeout * 1000);
+      baselineTimer.unref();
+
+      metrics = buildMetrics({
+        stats,
+        swarm: () => {
+          const s = store.stats();
+          return s instanceof Promise ? { peers: 0, seeders: 0, leechers: 0, torrents: 0 } : s;
+        },
+        ledgerDepth: () => ledger.depth(),
+      });
+
+      if (runTracker) {
+        const ipPolicy = makeIpPolicy(tc.trusted_proxies, tc.allow_client_ip);
+        if (tc.http_enabled) {
+          http = new HttpTracker({
+            service,
+            stats,
+            log,
+            ipPolicy,
+            maxScrapeHashes: tc.scrape_max_hashes,
+            keepAliveTimeoutMs: tc.http_keepalive_timeout * 1000,
+            maxConnections: tc.http_max_connections,
+          });
+          const port = await http.listen(tc.http_host, tc.http_port);
+          listening.httpTracker = url('http', tc.http_host, port);
+        }
+        if (tc.udp_enabled) {
+          udp = new UdpTracker({
+            service,
+            stats,
+            log,
+            clock,
+            connectionTtl: tc.udp_connection_ttl,
+            maxResponseBytes: tc.udp_max_response_bytes,
+            maxScrapeHashes: tc.scrape_max_hashes,
+          });
+          listening.udpTracker = [];
+          for (const host of [tc.udp_host, tc.udp_host6]) {
+            if (!host) continue;
+            const port = await udp.listen(host, tc.udp_port);
+            listening.udpTracker.push(url('udp', host, port));
+          }
+        }
+        jobs.push(
+          new Periodic('ledger-flush', config.ledger.flush_interval * 1000, async () => void (await flush()), log),
+          new Periodic('access-refresh', tc.access_refresh_interval * 1000, refresh, log),
+          new Periodic('peer-sweep', tc.sweep_interval * 1000, () => sweepPeers(store, clock, tc.peer_timeout), log),
+          new Periodic('baseline-prune', 3600 * 1000, () => pruneBaselines(db(), clock, config.ledger.baseline_retention), log),
+        );
+        for (const j of jobs) j.start();
+      }
+
+      if (runWeb) {
+        const announce = listening.httpTracker ?? url('http', tc.http_host, tc.http_port);
+        web = buildWebApp({
+          db: database.db,
+          log,
+          announceUrl: (tc.announce_base_url || announce) + (tc.mode === 'private' ? '/<passkey>/announce' : '/announce'),
+          ready: () => ready,
+        });
+        await web.listen({ host: config.web.host, port: config.web.port });
+        const addr = web.server.address() as AddressInfo;
+        listening.web = url('http', config.web.host, addr.port);
+      }
+
+      if (config.metrics.enabled) {
+        const registry = metrics.registry;
+        metricsServer = createHttpServer((req, res) => {
+          if (req.url !== '/metrics') {
+            res.writeHead(404).end('not found');
+            return;
+          }
+          registry.metrics().then(
+            (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+            () => res.writeHead(500).end('metrics failed'),
+          );
+        });
+        await new Promise<void>((resolve, reject) => {
+          metricsServer!.once('error', reject);
+          metricsServer!.listen(config.metrics.port, config.metrics.host, () => resolve());
+        });
+        const addr = metricsServer.address() as AddressInfo;
+        listening.metrics = url('http', config.metrics.host, addr.port, '/metrics');
+      }
+      ready = true;
+      return listening;
+    },
+    async stop() {
+      ready = false;
+      if (baselineTimer) clearTimeout(baselineTimer);
+      await Promise.all([http?.close(), udp?.close(), web?.close()]);
+      await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
+      for (const j of jobs) await j.stop();
+      if (database) {
+        // Final flush: everything credited so far reaches the database.
+        for (let i = 0; i < 3 && ledger.depth() > 0; i++) if (!(await flush())) break;
+        await database.close();
+        database = null;
+      }
+      await store.close();
+    },
+  };
+}

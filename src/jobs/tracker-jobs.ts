@@ -1,0 +1,66 @@
+/**
+ * The tracker's periodic work: flushing the traffic ledger to the database, refreshing the access
+ * cache from the database, and sweeping peers that stopped announcing.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { applyLedgerBatch, prunePeerBaselines } from '../db/ledger.repository.js';
+import { listTrackerUsers } from '../db/user.repository.js';
+import { listTrackerTorrents } from '../db/torrent.repository.js';
+import { listClientRules } from '../db/client-rule.repository.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { AccessCache } from '../swarm/access-cache.js';
+import type { Ledger } from '../swarm/ledger.js';
+import type { PeerStore } from '../swarm/peer-store.js';
+
+/** Writes one batch; on failure the same batch is retried at the next flush. Returns false on failure. */
+export async function flushLedger(db: Kysely<Database>, ledger: Ledger, log: Logger, metrics?: Metrics): Promise<boolean> {
+  // Drain: a retried batch first, then what accumulated meanwhile.
+  for (let i = 0; i < 4; i++) {
+    const batch = ledger.take();
+    if (batch === null) {
+      metrics?.flushes.inc({ result: 'empty' });
+      return true;
+    }
+    const t0 = performance.now();
+    try {
+      await applyLedgerBatch(db, batch);
+      ledger.done(batch);
+      metrics?.flushes.inc({ result: 'ok' });
+      metrics?.flushDuration.observe({ result: 'ok' }, (performance.now() - t0) / 1000);
+      log.debug({ entries: batch.entries.length, baselines: batch.baselines.length }, 'ledger flushed');
+    } catch (err) {
+      ledger.failed(batch);
+      metrics?.flushes.inc({ result: 'failed' });
+      metrics?.flushDuration.observe({ result: 'failed' }, (performance.now() - t0) / 1000);
+      log.error({ err, entries: batch.entries.length }, 'ledger flush failed; the batch will be retried');
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Reloads passkeys, torrents and client rules from the database into the access cache. */
+export async function refreshAccess(db: Kysely<Database>, access: AccessCache, clock: Clock, unregisteredReasonTtl: number): Promise<void> {
+  const now = Math.floor(clock.nowMs() / 1000);
+  const [users, torrents, rules] = await Promise.all([
+    listTrackerUsers(db),
+    listTrackerTorrents(db, { deletedSince: now - unregisteredReasonTtl }),
+    listClientRules(db),
+  ]);
+  access.replaceAll({
+    users,
+    torrents,
+    rules: rules.map((r) => ({ prefix: r.prefix, action: r.action })),
+  });
+}
+
+export async function sweepPeers(store: PeerStore, clock: Clock, peerTimeout: number): Promise<void> {
+  await store.sweep(Math.floor(clock.nowMs() / 1000) - peerTimeout);
+}
+
+export async function pruneBaselines(db: Kysely<Database>, clock: Clock, retention: number): Promise<void> {
+  await prunePeerBaselines(db, Math.floor(clock.nowMs() / 1000) - retention);
+}
