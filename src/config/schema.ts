@@ -1,0 +1,202 @@
+/**
+ * The configuration schema: every key Essaim reads, with its type, default and a one-line doc.
+ * This table is the single source of truth: the `Config` type, the loader's validation, the
+ * `essaim config print` listing and the table in docs/configuration.md are all derived from it.
+ *
+ * Keys are `section.key`, snake_case, exactly as written in essaim.toml. Durations are integer
+ * seconds.
+ */
+
+interface FieldBase<T> {
+  default: T;
+  /** One line, with units. */
+  doc: string;
+}
+export interface StringField extends FieldBase<string> {
+  type: 'string';
+}
+export interface IntField extends FieldBase<number> {
+  type: 'int';
+  min?: number;
+  max?: number;
+}
+export interface NumberField extends FieldBase<number> {
+  type: 'number';
+  min?: number;
+  max?: number;
+}
+export interface BoolField extends FieldBase<boolean> {
+  type: 'bool';
+}
+export interface EnumField<V extends string = string> extends FieldBase<V> {
+  type: 'enum';
+  values: readonly V[];
+}
+export interface ListField extends FieldBase<readonly string[]> {
+  type: 'list';
+}
+/** Integer seconds. In a file or the environment, also "90s", "30m", "12h" or "2d". */
+export interface DurationField extends FieldBase<number> {
+  type: 'duration';
+  min?: number;
+  max?: number;
+}
+
+export type Field = StringField | IntField | NumberField | BoolField | EnumField | ListField | DurationField;
+export type FieldType = Field['type'];
+
+type Bounds = { min?: number; max?: number };
+
+const str = (def: string, doc: string): StringField => ({ type: 'string', default: def, doc });
+const int = (def: number, bounds: Bounds, doc: string): IntField => ({ type: 'int', default: def, ...bounds, doc });
+const num = (def: number, bounds: Bounds, doc: string): NumberField => ({
+  type: 'number',
+  default: def,
+  ...bounds,
+  doc,
+});
+const bool = (def: boolean, doc: string): BoolField => ({ type: 'bool', default: def, doc });
+const oneOf = <const V extends string>(values: readonly V[], def: NoInfer<V>, doc: string): EnumField<V> => ({
+  type: 'enum',
+  values,
+  default: def,
+  doc,
+});
+const list = (def: readonly string[], doc: string): ListField => ({ type: 'list', default: def, doc });
+const seconds = (def: number, bounds: Bounds, doc: string): DurationField => ({
+  type: 'duration',
+  default: def,
+  ...bounds,
+  doc,
+});
+
+const PORT = { min: 0, max: 65535 };
+
+export const TRACKER_MODES = ['public', 'listed', 'private'] as const;
+export type TrackerMode = (typeof TRACKER_MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const configSchema = {
+  server: {
+    data_dir: str('./data', 'Directory for the SQLite file, the outbox and other state (relative to the working directory).'),
+    public_url: str('http://127.0.0.1:8080', "The site's public base URL, used in links and .torrent comments."),
+  },
+  web: {
+    host: str('127.0.0.1', 'Address the web site listens on.'),
+    port: int(8080, PORT, 'TCP port of the web site (0 = any free port).'),
+  },
+  database: {
+    url: str(
+      '',
+      'Empty: SQLite at `<data_dir>/essaim.sqlite`; `sqlite:<path>` or `sqlite::memory:`; `postgres://...` for PostgreSQL.',
+    ),
+    pool_size: int(10, { min: 1, max: 1000 }, 'Connections in the PostgreSQL pool.'),
+  },
+  tracker: {
+    mode: oneOf(
+      TRACKER_MODES,
+      'private',
+      'public: any info hash; listed: only registered torrents; private: registered torrents and members only (passkey).',
+    ),
+    http_enabled: bool(true, 'Serve announces and scrapes over HTTP (BEP 3).'),
+    http_host: str('127.0.0.1', 'Address of the HTTP tracker.'),
+    http_port: int(6969, PORT, 'TCP port of the HTTP tracker (0 = any free port).'),
+    udp_enabled: bool(true, 'Serve announces and scrapes over UDP (BEP 15).'),
+    udp_host: str('127.0.0.1', 'IPv4 address of the UDP tracker ("" = no IPv4 socket).'),
+    udp_host6: str('::1', 'IPv6 address of the UDP tracker ("" = no IPv6 socket).'),
+    udp_port: int(6969, PORT, 'UDP port of the tracker, both sockets (0 = any free port).'),
+    announce_base_url: str(
+      '',
+      'Public HTTP base URL of the tracker written in .torrent files ("" = `http://<http_host>:<http_port>`).',
+    ),
+    udp_announce_base_url: str('', 'Public UDP base URL of the tracker ("" = `udp://<udp_host>:<udp_port>`).'),
+    interval: seconds(1800, { min: 1 }, 'Announce interval given to clients, in seconds.'),
+    interval_jitter: num(0.1, { min: 0, max: 0.5 }, 'Random spread of the interval, as a fraction of it (0 to 0.5).'),
+    min_interval: seconds(300, { min: 0 }, 'Minimum announce interval given to clients, in seconds.'),
+    numwant_default: int(50, { min: 0 }, 'Peers returned when the client does not say how many.'),
+    numwant_max: int(200, { min: 0 }, 'Most peers returned in one announce response.'),
+    scrape_max_hashes: int(64, { min: 1 }, 'Most info hashes in one scrape request.'),
+    full_scrape: bool(false, 'Answer a scrape without info_hash with every torrent.'),
+    peer_timeout: seconds(2700, { min: 1 }, 'A peer that has not announced for this long is dropped, in seconds.'),
+    sweep_interval: seconds(60, { min: 1 }, 'How often expired peers are swept, in seconds.'),
+    max_peers_per_user: int(3, { min: 1 }, 'Most peers one member may have in one torrent (private mode).'),
+    allow_client_ip: bool(false, 'Honour the `ip` parameter clients send.'),
+    trusted_proxies: list(
+      [],
+      'IP addresses of reverse proxies whose X-Forwarded-For is honoured (rightmost hop); comma-separated in env.',
+    ),
+    udp_connection_ttl: seconds(300, { min: 1 }, 'Lifetime of a UDP connection id, in seconds.'),
+    udp_max_response_bytes: int(1200, { min: 100, max: 65507 }, 'Largest UDP response datagram, in bytes.'),
+    access_refresh_interval: seconds(
+      60,
+      { min: 1 },
+      'How often members, torrents and client rules are reloaded from the database, in seconds.',
+    ),
+    unregistered_reason_ttl: seconds(
+      86400,
+      { min: 86400 },
+      'How long a deleted torrent keeps answering with its deletion reason, in seconds (at least 86400).',
+    ),
+    client_allow: list([], 'peer_id prefixes (e.g. -TR3); when non-empty, only these clients are accepted.'),
+    client_deny: list([], 'peer_id prefixes refused (database rules add to these, editable without restart).'),
+    http_keepalive_timeout: seconds(15, { min: 0 }, 'Idle keep-alive timeout of HTTP tracker connections, in seconds.'),
+    http_max_connections: int(10000, { min: 1 }, 'Most simultaneous HTTP tracker connections.'),
+  },
+  ledger: {
+    flush_interval: seconds(5, { min: 1 }, 'How often traffic is written to the database, in seconds.'),
+    baseline_retention: seconds(
+      172800,
+      { min: 1 },
+      "How long a stopped or expired peer's last counters are kept, in seconds.",
+    ),
+  },
+  metrics: {
+    enabled: bool(true, 'Serve Prometheus metrics.'),
+    host: str('127.0.0.1', 'Address of the metrics endpoint.'),
+    port: int(9100, PORT, 'TCP port of the metrics endpoint (0 = any free port).'),
+  },
+  log: {
+    level: oneOf(LOG_LEVELS, 'info', 'Least severe level logged.'),
+    pretty: bool(false, 'Human-readable log lines instead of JSON.'),
+  },
+} as const satisfies Record<string, Record<string, Field>>;
+
+export type ConfigSchema = typeof configSchema;
+export type SectionName = keyof ConfigSchema;
+
+type ValueOf<F> = F extends { type: 'bool' }
+  ? boolean
+  : F extends { type: 'enum'; values: readonly (infer V)[] }
+    ? V
+    : F extends { type: 'list' }
+      ? readonly string[]
+      : F extends { type: 'int' | 'number' | 'duration' }
+        ? number
+        : F extends { type: 'string' }
+          ? string
+          : never;
+
+/** The loaded configuration: `config.tracker.http_port`, etc. Deeply frozen. */
+export type Config = {
+  readonly [S in SectionName]: { readonly [K in keyof ConfigSchema[S]]: ValueOf<ConfigSchema[S][K]> };
+};
+
+/** Every key as "section.key". */
+export type ConfigKey = { [S in SectionName]: `${S}.${keyof ConfigSchema[S] & string}` }[SectionName];
+
+/** All [section, key, field] triples, in schema order. */
+export function schemaEntries(): Array<{ section: string; key: string; path: string; field: Field }> {
+  const out: Array<{ section: string; key: string; path: string; field: Field }> = [];
+  for (const [section, fields] of Object.entries(configSchema)) {
+    for (const [key, field] of Object.entries(fields as Record<string, Field>)) {
+      out.push({ section, key, path: `${section}.${key}`, field });
+    }
+  }
+  return out;
+}
+
+/** The environment variable of a key: tracker.http_port → ESSAIM_TRACKER__HTTP_PORT. */
+export function envName(section: string, key: string): string {
+  return `ESSAIM_${section.toUpperCase()}__${key.toUpperCase()}`;
+}
