@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe/it return */
 /**
  * MemoryPeerStore: the shared contract, then model-based tests (fast-check): random sequences of
  * announces, stops, sweeps and drops are replayed against the store and against a plain Map model,

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe/it return */
 /**
  * The PeerStore contract: one node:test suite that any implementation must pass (the in-memory
  * store, the Redis store). It only uses the port (src/swarm/peer-store.ts) and awaits every call.
