@@ -221,7 +221,7 @@ export function encodeAnnounceResponse(r: CompactAnnounceResponse): Buffer {
     pos = writeBytes(buf, pos, r.peers6);
   }
   pos = writeTrailingFields(buf, pos, r, trackerIdLen, warningLen);
-  buf[pos++] = E;
+  buf[pos] = E;
   return buf;
 }
 
@@ -264,7 +264,7 @@ export function encodeAnnounceResponseDict(r: DictAnnounceResponse): Buffer {
   }
   buf[pos++] = E;
   pos = writeTrailingFields(buf, pos, r, trackerIdLen, warningLen);
-  buf[pos++] = E;
+  buf[pos] = E;
   return buf;
 }
 
@@ -286,7 +286,7 @@ export function encodeFailure(reason: string, retryIn?: number | 'never'): Buffe
     pos = writeRaw(buf, pos, K_RETRY_IN);
     pos = typeof retryIn === 'number' ? writeInt(buf, pos, retryIn) : writeRaw(buf, pos, NEVER);
   }
-  buf[pos++] = E;
+  buf[pos] = E;
   return buf;
 }
 
@@ -361,7 +361,7 @@ export function encodeScrapeResponse(files: readonly ScrapeFile[], opts?: { minR
     pos = writeInt(buf, pos, mri);
     buf[pos++] = E;
   }
-  buf[pos++] = E;
+  buf[pos] = E;
   return buf;
 }
 
