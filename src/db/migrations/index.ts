@@ -1,0 +1,11 @@
+/**
+ * Every migration, in order. A static list (no directory scanning), so that the same code runs
+ * from the TypeScript sources (tsx) and from the compiled dist/. Add new migrations at the end;
+ * never rename, edit or remove a released one.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001_initial': m0001,
+};
