@@ -1,0 +1,277 @@
+/**
+ * UDP tracker packets (BEP 15), with BEP 41's announce options (URL data, which carries the
+ * passkey path in private mode). Pure and total: any datagram parses to a request, to
+ * 'error-sendable' (the connection and transaction ids are readable but the body is invalid: the
+ * server may answer with an error packet once the connection id checks out), or to 'drop' (too
+ * short, unknown action, bad protocol id: no answer, ever).
+ *
+ * Layouts (big-endian):
+ *   connect  : 0 protocol id u64 = 0x41727101980 | 8 action u32 = 0 | 12 transaction id u32
+ *   announce : 0 connection id u64 | 8 action = 1 | 12 transaction id | 16 info_hash[20]
+ *              | 36 peer_id[20] | 56 downloaded u64 | 64 left u64 | 72 uploaded u64 | 80 event u32
+ *              | 84 ip u32 | 88 key u32 | 92 num_want i32 | 96 port u16 | 98 options (BEP 41)
+ *   scrape   : 0 connection id | 8 action = 2 | 12 transaction id | 16 info_hash[20] * n
+ * Events: 0 none, 1 completed, 2 started, 3 stopped, and 4 paused (BEP 21's event over UDP, as
+ * libtorrent sends it; BEP 15 itself stops at 3).
+ */
+import type { AnnounceEvent, InfoHash } from '../../shared/types.js';
+import type { AnnounceRequest, ProtocolErrorCode } from '../types.js';
+
+export const PROTOCOL_ID_HI = 0x417;
+export const PROTOCOL_ID_LO = 0x27101980;
+export const ACTION_CONNECT = 0;
+export const ACTION_ANNOUNCE = 1;
+export const ACTION_SCRAPE = 2;
+export const ACTION_ERROR = 3;
+/** BEP 15: "up to about 74 torrents can be scraped at once". */
+export const MAX_UDP_SCRAPE_HASHES = 74;
+export const ANNOUNCE_MIN_LENGTH = 98;
+const HEADER_LENGTH = 16;
+
+export interface UdpConnect {
+  kind: 'connect';
+  transactionId: number;
+}
+
+export interface UdpAnnounce {
+  kind: 'announce';
+  /** 8 bytes: a view into the datagram (not a copy); check it before the buffer is reused. */
+  connectionId: Buffer;
+  transactionId: number;
+  /** compact is always true; ip 0 -> null; num_want < 0 -> null; key as 8 lowercase hex digits. */
+  request: AnnounceRequest;
+  /** BEP 41 URL data options concatenated (latin1, raw), or null when there were none. */
+  urlData: string | null;
+}
+
+export interface UdpScrape {
+  kind: 'scrape';
+  connectionId: Buffer;
+  transactionId: number;
+  /** Distinct, in request order, at most MAX_UDP_SCRAPE_HASHES (later ones are ignored). */
+  infoHashes: InfoHash[];
+  /** Always null: the hash list runs to the end of the packet, so there is no room for BEP 41 options. */
+  urlData: null;
+}
+
+export interface UdpErrorSendable {
+  kind: 'error-sendable';
+  action: typeof ACTION_ANNOUNCE | typeof ACTION_SCRAPE;
+  connectionId: Buffer;
+  transactionId: number;
+  code: ProtocolErrorCode;
+  /** What the client is told, in the error packet. */
+  message: string;
+}
+
+export type UdpDropReason = 'too_short' | 'bad_protocol_id' | 'unknown_action';
+
+export interface UdpDrop {
+  kind: 'drop';
+  /** Stable, usable as a metrics label. */
+  reason: UdpDropReason;
+}
+
+export type UdpRequest = UdpConnect | UdpAnnounce | UdpScrape;
+export type UdpParseResult = UdpRequest | UdpErrorSendable | UdpDrop;
+
+const DROP_SHORT: UdpDrop = Object.freeze({ kind: 'drop', reason: 'too_short' });
+const DROP_PROTOCOL: UdpDrop = Object.freeze({ kind: 'drop', reason: 'bad_protocol_id' });
+const DROP_ACTION: UdpDrop = Object.freeze({ kind: 'drop', reason: 'unknown_action' });
+
+const EVENTS: readonly AnnounceEvent[] = ['none', 'completed', 'started', 'stopped', 'paused'];
+
+/** Reads a u64 that must fit 0..2^53-1; returns -1 otherwise. */
+function readUint53(buf: Buffer, off: number): number {
+  const hi = buf.readUInt32BE(off);
+  if (hi > 0x1fffff) return -1;
+  return hi * 0x100000000 + buf.readUInt32BE(off + 4);
+}
+
+/**
+ * BEP 41 options from `off` to the end: 0x0 EndOfOptions, 0x1 NOP (no length byte), 0x2 URLData
+ * (length byte + data; several are concatenated). Other types have a length byte and are skipped.
+ * A truncated option (length byte or data past the end) ends parsing and is ignored.
+ */
+function parseUrlData(buf: Buffer, off: number): string | null {
+  let url: string | null = null;
+  const len = buf.length;
+  let p = off;
+  while (p < len) {
+    const type = buf[p]!;
+    if (type === 0x0) break;
+    if (type === 0x1) {
+      p++;
+      continue;
+    }
+    if (p + 1 >= len) break;
+    const ds = p + 2;
+    const de = ds + buf[p + 1]!;
+    if (de > len) break;
+    if (type === 0x2) url = url === null ? buf.toString('latin1', ds, de) : url + buf.toString('latin1', ds, de);
+    p = de;
+  }
+  return url;
+}
+
+function errorSendable(
+  action: typeof ACTION_ANNOUNCE | typeof ACTION_SCRAPE,
+  buf: Buffer,
+  transactionId: number,
+  code: ProtocolErrorCode,
+  message: string,
+): UdpErrorSendable {
+  return { kind: 'error-sendable', action, connectionId: buf.subarray(0, 8), transactionId, code, message };
+}
+
+function parseAnnounce(buf: Buffer, transactionId: number): UdpAnnounce | UdpErrorSendable {
+  const downloaded = readUint53(buf, 56);
+  if (downloaded < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid downloaded');
+  const left = readUint53(buf, 64);
+  if (left < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid left');
+  const uploaded = readUint53(buf, 72);
+  if (uploaded < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid uploaded');
+  const eventNo = buf.readUInt32BE(80);
+  const event = eventNo < EVENTS.length ? EVENTS[eventNo]! : null;
+  if (event === null) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_event', 'invalid event');
+  const port = buf.readUInt16BE(96);
+  if (port === 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_port', 'invalid port');
+  const numwant = buf.readInt32BE(92);
+  const ipWord = buf.readUInt32BE(84);
+  // A standalone allocation (not a pool slice): the peer store may keep it for a long time.
+  const peerId = Buffer.alloc(20);
+  buf.copy(peerId, 0, 36, 56);
+  const request: AnnounceRequest = {
+    kind: 'announce',
+    infoHash: buf.toString('hex', 16, 36) as InfoHash,
+    peerId,
+    port,
+    uploaded,
+    downloaded,
+    left,
+    event,
+    compact: true,
+    noPeerId: false,
+    numwant: numwant < 0 ? null : numwant,
+    key: buf.toString('hex', 88, 92),
+    trackerId: null,
+    ip: ipWord === 0 ? null : `${buf[84]}.${buf[85]}.${buf[86]}.${buf[87]}`,
+  };
+  return {
+    kind: 'announce',
+    connectionId: buf.subarray(0, 8),
+    transactionId,
+    request,
+    urlData: buf.length > ANNOUNCE_MIN_LENGTH ? parseUrlData(buf, ANNOUNCE_MIN_LENGTH) : null,
+  };
+}
+
+function parseScrape(buf: Buffer, transactionId: number): UdpScrape | UdpErrorSendable {
+  const n = Math.min(Math.floor((buf.length - HEADER_LENGTH) / 20), MAX_UDP_SCRAPE_HASHES);
+  if (n === 0) return errorSendable(ACTION_SCRAPE, buf, transactionId, 'missing_info_hash', 'missing info_hash');
+  const infoHashes: InfoHash[] = [];
+  for (let i = 0; i < n; i++) {
+    const off = HEADER_LENGTH + i * 20;
+    const h = buf.toString('hex', off, off + 20) as InfoHash;
+    if (!infoHashes.includes(h)) infoHashes.push(h);
+  }
+  return { kind: 'scrape', connectionId: buf.subarray(0, 8), transactionId, infoHashes, urlData: null };
+}
+
+/** Parses one client datagram. Never throws. */
+export function parseUdpRequest(buf: Buffer): UdpParseResult {
+  if (buf.length < HEADER_LENGTH) return DROP_SHORT;
+  const action = buf.readUInt32BE(8);
+  const transactionId = buf.readUInt32BE(12);
+  switch (action) {
+    case ACTION_CONNECT:
+      if (buf.readUInt32BE(0) !== PROTOCOL_ID_HI || buf.readUInt32BE(4) !== PROTOCOL_ID_LO) return DROP_PROTOCOL;
+      return { kind: 'connect', transactionId };
+    case ACTION_ANNOUNCE:
+      if (buf.length < ANNOUNCE_MIN_LENGTH) return DROP_SHORT;
+      return parseAnnounce(buf, transactionId);
+    case ACTION_SCRAPE:
+      return parseScrape(buf, transactionId);
+    default:
+      return DROP_ACTION;
+  }
+}
+
+/* Encoders ------------------------------------------------------------------------------------ */
+
+/** Clamps a count into u32 (negative or NaN -> 0). */
+function u32(n: number): number {
+  if (!(n > 0)) return 0;
+  return n >= 0xffffffff ? 0xffffffff : Math.floor(n);
+}
+
+function header(size: number, action: number, transactionId: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeUInt32BE(action, 0);
+  buf.writeUInt32BE(transactionId >>> 0, 4);
+  return buf;
+}
+
+/** 16 bytes: action 0, transaction id, connection id (8 bytes). */
+export function encodeConnectResponse(transactionId: number, connectionId: Uint8Array): Buffer {
+  if (connectionId.length !== 8) throw new TypeError('connection id must be 8 bytes');
+  const buf = header(16, ACTION_CONNECT, transactionId);
+  buf.set(connectionId, 8);
+  return buf;
+}
+
+/**
+ * 20 bytes + peers: action 1, transaction id, interval, leechers, seeders, then the compact peers
+ * as given (6 bytes each on an IPv4 socket, 18 bytes each on an IPv6 socket, per BEP 15). Counts
+ * are clamped to u32. Use maxPeersForDatagram to bound `peers`.
+ */
+export function encodeAnnounceResponse(
+  transactionId: number,
+  interval: number,
+  leechers: number,
+  seeders: number,
+  peers: Uint8Array,
+): Buffer {
+  const buf = header(20 + peers.length, ACTION_ANNOUNCE, transactionId);
+  buf.writeUInt32BE(u32(interval), 8);
+  buf.writeUInt32BE(u32(leechers), 12);
+  buf.writeUInt32BE(u32(seeders), 16);
+  buf.set(peers, 20);
+  return buf;
+}
+
+export interface UdpScrapeCounts {
+  /** Seeders. */
+  complete: number;
+  /** Times completed. */
+  downloaded: number;
+  /** Leechers. */
+  incomplete: number;
+}
+
+/** 8 + 12 bytes per torrent, in request order: seeders, completed, leechers (clamped to u32). */
+export function encodeScrapeResponse(transactionId: number, counts: readonly UdpScrapeCounts[]): Buffer {
+  const buf = header(8 + 12 * counts.length, ACTION_SCRAPE, transactionId);
+  let off = 8;
+  for (const c of counts) {
+    buf.writeUInt32BE(u32(c.complete), off);
+    buf.writeUInt32BE(u32(c.downloaded), off + 4);
+    buf.writeUInt32BE(u32(c.incomplete), off + 8);
+    off += 12;
+  }
+  return buf;
+}
+
+/** Action 3, transaction id, then the message as UTF-8 (no terminator). */
+export function encodeErrorResponse(transactionId: number, message: string): Buffer {
+  const n = Buffer.byteLength(message, 'utf8');
+  const buf = header(8 + n, ACTION_ERROR, transactionId);
+  buf.write(message, 8, n, 'utf8');
+  return buf;
+}
+
+/** How many peers of `peerSize` bytes (6 or 18) fit an announce answer of at most `maxBytes`. */
+export function maxPeersForDatagram(maxBytes: number, peerSize: number): number {
+  if (!(peerSize > 0) || !(maxBytes > 20)) return 0;
+  return Math.floor((maxBytes - 20) / peerSize);
+}
