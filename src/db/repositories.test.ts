@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { LedgerBatch, LedgerEntry, BaselineEntry } from '../shared/ledger-batch.js';
 import { addClientRule, listClientRules, removeClientRule } from './client-rule.repository.js';
-import { DuplicateInfoHashError, DuplicateUserError } from './errors.js';
+import { DuplicateInfoHashError, DuplicateUserError, NotFoundError } from './errors.js';
 import { applyLedgerBatch, loadPeerBaselines, prunePeerBaselines, pruneLedgerBatches } from './ledger.repository.js';
 import { migrateToLatest, migrationStatus } from './migrate.js';
 import {
@@ -31,6 +31,7 @@ import {
   getUserTraffic,
   listTrackerUsers,
   rotatePasskey,
+  rotateRssKey,
   setUserEnabled,
 } from './user.repository.js';
 
@@ -198,14 +199,16 @@ forEachDialect((name, open) => {
       it('rotates the passkey', async () => {
         const { id, passkey } = await createUser(t.db, { username: 'carol', now: 1 });
         const fresh = await rotatePasskey(t.db, id, 2000);
-        assert.ok(fresh);
         assert.match(fresh, /^[0-9a-f]{32}$/);
         assert.notEqual(fresh, passkey);
         assert.equal(await findUserByPasskey(t.db, passkey), undefined);
         const u = await findUserById(t.db, id);
         assert.equal(u?.passkey, fresh);
         assert.equal(u?.updated_at, 2000);
-        assert.equal(await rotatePasskey(t.db, 999_999, 2000), undefined);
+        await assert.rejects(rotatePasskey(t.db, 999_999, 2000), NotFoundError);
+        const rss = await rotateRssKey(t.db, id, 2001);
+        assert.match(rss, /^[0-9a-f]{32}$/);
+        assert.equal((await findUserById(t.db, id))?.rss_key, rss);
       });
 
       it('disables and enables members, as the tracker sees them', async () => {
@@ -245,7 +248,7 @@ forEachDialect((name, open) => {
           seedTime: 0,
           leechTime: 0,
         });
-        assert.equal(await getUserTraffic(t.db, 999_999), undefined);
+        await assert.rejects(getUserTraffic(t.db, 999_999), NotFoundError);
       });
     });
 

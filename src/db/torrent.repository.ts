@@ -7,6 +7,8 @@ import { DuplicateInfoHashError, isUniqueViolation } from './errors.js';
 import type { Database, Torrent, TorrentStatus, UserTorrent } from './schema.js';
 import { inTransaction } from './util.js';
 
+export { DuplicateInfoHashError };
+
 const HEX40 = /^[0-9a-f]{40}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 

@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Passkey } from '../shared/types.js';
-import { DuplicateUserError, isUniqueViolation } from './errors.js';
+import { DuplicateUserError, isUniqueViolation, NotFoundError } from './errors.js';
 import type { Database, User, UserRole } from './schema.js';
 import { inTransaction } from './util.js';
+
+export { DuplicateUserError, NotFoundError };
 
 /** 16 random bytes as 32 lowercase hex characters (passkeys, RSS keys). */
 export function newSecretKey(): string {
@@ -86,22 +88,24 @@ export async function findUserByPasskey(db: Kysely<Database>, passkey: string): 
   return db.selectFrom('user').selectAll().where('passkey', '=', passkey).executeTakeFirst();
 }
 
-/** Gives the member a new passkey (the old one stops working at the tracker's next refresh). Undefined if no such member. */
-export async function rotatePasskey(db: Kysely<Database>, userId: number, now: number): Promise<Passkey | undefined> {
+/** Gives the member a new passkey (the old one stops working at the tracker's next refresh). Throws NotFoundError for an unknown member. */
+export async function rotatePasskey(db: Kysely<Database>, userId: number, now: number): Promise<Passkey> {
   const passkey = newSecretKey() as Passkey;
   const r = await db
     .updateTable('user')
     .set({ passkey, updated_at: now })
     .where('id', '=', userId)
     .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0 ? passkey : undefined;
+  if (Number(r.numUpdatedRows) === 0) throw new NotFoundError('user', userId);
+  return passkey;
 }
 
-/** Gives the member a new RSS key. Undefined if no such member. */
-export async function rotateRssKey(db: Kysely<Database>, userId: number, now: number): Promise<string | undefined> {
+/** Gives the member a new RSS key. Throws NotFoundError for an unknown member. */
+export async function rotateRssKey(db: Kysely<Database>, userId: number, now: number): Promise<string> {
   const rssKey = newSecretKey();
   const r = await db.updateTable('user').set({ rss_key: rssKey, updated_at: now }).where('id', '=', userId).executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0 ? rssKey : undefined;
+  if (Number(r.numUpdatedRows) === 0) throw new NotFoundError('user', userId);
+  return rssKey;
 }
 
 /** Enables or disables a member; the reason is kept only while disabled. Returns false if no such member. */
@@ -156,20 +160,20 @@ export interface UserTraffic {
   leechTime: number;
 }
 
-export async function getUserTraffic(db: Kysely<Database>, userId: number): Promise<UserTraffic | undefined> {
+/** The member's totals. Throws NotFoundError for an unknown member. */
+export async function getUserTraffic(db: Kysely<Database>, userId: number): Promise<UserTraffic> {
   const r = await db
     .selectFrom('user')
     .select(['uploaded', 'downloaded', 'raw_uploaded', 'raw_downloaded', 'seed_time', 'leech_time'])
     .where('id', '=', userId)
     .executeTakeFirst();
-  return r
-    ? {
-        uploaded: r.uploaded,
-        downloaded: r.downloaded,
-        rawUploaded: r.raw_uploaded,
-        rawDownloaded: r.raw_downloaded,
-        seedTime: r.seed_time,
-        leechTime: r.leech_time,
-      }
-    : undefined;
+  if (!r) throw new NotFoundError('user', userId);
+  return {
+    uploaded: r.uploaded,
+    downloaded: r.downloaded,
+    rawUploaded: r.raw_uploaded,
+    rawDownloaded: r.raw_downloaded,
+    seedTime: r.seed_time,
+    leechTime: r.leech_time,
+  };
 }
