@@ -128,11 +128,12 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     refresh,
     async start() {
       const listening: Listening = {};
-      database = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
-      await migrateToLatest(database.db);
+      const opened = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
+      database = opened;
+      await migrateToLatest(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
-      const restored = service.restoreBaselines(await loadPeerBaselines(database.db, now - config.ledger.baseline_retention));
+      const restored = service.restoreBaselines(await loadPeerBaselines(opened.db, now - config.ledger.baseline_retention));
       if (restored > 0) log.info({ restored }, 'peer baselines restored from the last run');
       // Peers that have not come back within a peer timeout never will with the same session.
       baselineTimer = setTimeout(() => service.clearRestoredBaselines(), tc.peer_timeout * 1000);
@@ -191,7 +192,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       if (runWeb) {
         const announce = listening.httpTracker ?? url('http', tc.http_host, tc.http_port);
         web = buildWebApp({
-          db: database.db,
+          db: opened.db,
           log,
           announceUrl: (tc.announce_base_url || announce) + (tc.mode === 'private' ? '/<passkey>/announce' : '/announce'),
           ready: () => ready,

@@ -17,7 +17,7 @@ test('v1 info hash is the SHA-1 of the exact info bytes', () => {
 
 test('hybrid torrents have both hashes', () => {
   const info = {
-    'file tree': new Map([['a.txt', new Map([['', new Map([['length', 5], ['pieces root', Buffer.alloc(32)]])]])]]),
+    'file tree': { 'a.txt': { '': { length: 5, 'pieces root': Buffer.alloc(32) } } },
     length: 5,
     'meta version': 2,
     name: 'a.txt',

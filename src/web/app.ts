@@ -42,7 +42,7 @@ export function buildWebApp(deps: WebDeps): FastifyInstance {
     reply.type('text/html; charset=utf-8');
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Essaim</title></head><body><h1>Essaim</h1><p>The tracker is running. Announce URL: <code>${escapeHtml(deps.announceUrl)}</code></p></body></html>`;
   });
-  return app;
+  return app as unknown as FastifyInstance;
 }
 
 export function escapeHtml(s: string): string {
