@@ -3,9 +3,9 @@
  * BEP 21 `paused`, BEP 48 scrape). Pure and total: any string gives a request or a ProtocolError.
  *
  * The query is taken raw, as the latin1 string the request-head parser returns (one char per
- * byte). It is scanned once, char by char: parameter names are matched in place, values are
- * percent-decoded into a reused scratch buffer, and nothing is allocated per parameter except the
- * fields that end up in the request.
+ * byte). Parameter boundaries are found with the native indexOf, names are matched in place,
+ * only the values we read are percent-decoded (into a reused scratch buffer), and nothing is
+ * allocated per parameter except the fields that end up in the request.
  *
  * Decoding rules:
  *  - `%XX` (either hex case) is one byte; a '%' not followed by two hex digits is 'bad_encoding'
@@ -39,8 +39,6 @@
 import { protocolError, type AnnounceRequest, type ParseLimits, type ProtocolError, type ScrapeRequest } from '../types.js';
 import type { AnnounceEvent, InfoHash } from '../../shared/types.js';
 
-const AMP = 0x26;
-const EQ = 0x3d;
 const PCT = 0x25;
 const PLUS = 0x2b;
 const MAX_TEXT = 64;
@@ -104,6 +102,32 @@ function scratchEquals(n: number, s: string): boolean {
   if (n !== s.length) return false;
   for (let i = 0; i < n; i++) if (SCRATCH[i] !== s.charCodeAt(i)) return false;
   return true;
+}
+
+// The parameter cursor. Module state rather than a returned object, to allocate nothing per
+// parameter; safe because parsing is synchronous. nextParam sets the bounds of the parameter
+// starting at `i` and returns where the next one starts (len + 1 after the last).
+let curKeyEnd = 0;
+let curValueStart = 0;
+let curValueEnd = 0;
+/** Position of the next '=' at or after the current parameter; -1: none left; -2: search again. */
+let eqCache = -2;
+
+function nextParam(q: string, i: number, len: number): number {
+  let amp = q.indexOf('&', i);
+  if (amp < 0) amp = len;
+  // '=' is searched with the native indexOf and remembered until passed, so the scans for '&'
+  // and '=' each cover the query once in total, whatever its shape.
+  if (eqCache !== -1 && eqCache < i) eqCache = q.indexOf('=', i);
+  if (eqCache >= 0 && eqCache < amp) {
+    curKeyEnd = eqCache;
+    curValueStart = eqCache + 1;
+  } else {
+    curKeyEnd = amp;
+    curValueStart = amp;
+  }
+  curValueEnd = amp;
+  return amp + 1;
 }
 
 // Parameter ids (bit positions in the `seen` mask).
@@ -192,21 +216,14 @@ export function parseAnnounceQuery(query: string, _limits?: ParseLimits): Announ
   let ip: string | null = null;
 
   const len = query.length;
+  eqCache = -2;
   let i = 0;
   while (i <= len) {
-    // One parameter: name = [ks, ke), value = [vs, ve).
     const ks = i;
-    let eq = -1;
-    while (i < len) {
-      const c = query.charCodeAt(i);
-      if (c === AMP) break;
-      if (c === EQ && eq < 0) eq = i;
-      i++;
-    }
-    const ke = eq < 0 ? i : eq;
-    const vs = eq < 0 ? i : eq + 1;
-    const ve = i;
-    i++; // past '&' (or past the end, which ends the loop)
+    i = nextParam(query, i, len);
+    const ke = curKeyEnd;
+    const vs = curValueStart;
+    const ve = curValueEnd;
 
     const id = paramId(query, ks, ke);
     if (id === P_NONE || (seen & (1 << id)) !== 0) continue;
@@ -339,20 +356,14 @@ export function parseScrapeQuery(query: string, limits: ParseLimits): ScrapeRequ
   let seen: Set<string> | null = null;
   let skipped = false;
   const len = query.length;
+  eqCache = -2;
   let i = 0;
   while (i <= len) {
     const ks = i;
-    let eq = -1;
-    while (i < len) {
-      const c = query.charCodeAt(i);
-      if (c === AMP) break;
-      if (c === EQ && eq < 0) eq = i;
-      i++;
-    }
-    const ke = eq < 0 ? i : eq;
-    const vs = eq < 0 ? i : eq + 1;
-    const ve = i;
-    i++;
+    i = nextParam(query, i, len);
+    const ke = curKeyEnd;
+    const vs = curValueStart;
+    const ve = curValueEnd;
     if (ke - ks !== 9 || !query.startsWith('info_hash', ks)) continue;
     if (infoHashes.length >= max) {
       skipped = true;
