@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseRequestHead } from '../protocol/http/request-head.js';
 import { parseAnnounceQuery, parseScrapeQuery } from '../protocol/http/query.js';
-import { encodeAnnounceResponse, encodeAnnounceResponseDict, encodeFailure, encodeScrapeResponse } from '../protocol/http/response.js';
+import { encodeAnnounceResponse, encodeAnnounceResponseDict, encodeFailure, encodeScrapeResponse, httpResponse } from '../protocol/http/response.js';
 import type { AnnounceRequest } from '../protocol/types.js';
 import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
@@ -32,10 +32,7 @@ export interface HttpTrackerOptions {
 const MAX_HEAD = 8192;
 const MAX_BODY = 4096;
 
-const CRLF = '\r\n';
-function head(status: string, length: number, keepAlive: boolean, type = 'text/plain'): string {
-  return `HTTP/1.1 ${status}${CRLF}Content-Type: ${type}${CRLF}Content-Length: ${length}${CRLF}${keepAlive ? '' : 'Connection: close' + CRLF}${CRLF}`;
-}
+const EMPTY = Buffer.alloc(0);
 
 const PASSKEY_CHAR = new Uint8Array(128);
 for (const c of '0123456789abcdef') PASSKEY_CHAR[c.charCodeAt(0)] = 1;
@@ -92,12 +89,11 @@ export class HttpTracker {
     sock.on('error', () => sock.destroy());
     sock.on('close', () => this.sockets.delete(sock));
 
-    const send = (data: string | Buffer, body: Buffer | null, keepAlive: boolean) => {
+    const send = (status: number, body: Uint8Array, keepAlive: boolean, headOnly = false) => {
       if (sock.destroyed) return;
-      sock.cork();
-      sock.write(data, 'latin1');
-      if (body !== null) sock.write(body);
-      sock.uncork();
+      const res = httpResponse(status, body, keepAlive);
+      // A HEAD request gets the head with the body's length but no body.
+      sock.write(headOnly ? res.subarray(0, res.length - body.length) : res);
       if (!keepAlive) {
         closing = true;
         sock.end();
@@ -110,19 +106,18 @@ export class HttpTracker {
         if (h.kind === 'incomplete') {
           if (buf.length > MAX_HEAD) {
             this.o.stats.httpBadRequests++;
-            send(head('431 Request Header Fields Too Large', 0, false), null, false);
+            send(431, EMPTY, false);
           }
           return;
         }
         if (h.kind === 'error') {
           this.o.stats.httpBadRequests++;
-          const msg = Buffer.from(h.message);
-          send(head(`${h.status} Bad Request`, msg.length, false), msg, false);
+          send(h.status, Buffer.from(h.message), false);
           return;
         }
         if (h.contentLength > MAX_BODY) {
           this.o.stats.httpBadRequests++;
-          send(head('413 Payload Too Large', 0, false), null, false);
+          send(413, EMPTY, false);
           return;
         }
         const end = h.headEnd + h.contentLength;
@@ -130,14 +125,12 @@ export class HttpTracker {
         buf = end === buf.length ? null : buf.subarray(end);
         const keepAlive = h.keepAlive;
         if (h.method !== 'GET' && h.method !== 'HEAD') {
-          const msg = Buffer.from('only GET is supported');
-          send(head('405 Method Not Allowed', msg.length, keepAlive), msg, keepAlive);
+          send(405, Buffer.from('only GET is supported'), keepAlive);
           continue;
         }
         const r = route(h.path);
         if (r === null) {
-          const msg = Buffer.from('not found');
-          send(head('404 Not Found', msg.length, keepAlive), msg, keepAlive);
+          send(404, Buffer.from('not found'), keepAlive);
           continue;
         }
         const out = r.action === 'announce' ? this.announce(h.query, r.passkey, sock.remoteAddress, h.xForwardedFor) : this.scrape(h.query, r.passkey);
@@ -146,19 +139,18 @@ export class HttpTracker {
           busy = true;
           out.then(
             (body) => {
-              send(head('200 OK', body.length, keepAlive), isHead ? null : body, keepAlive);
+              send(200, body, keepAlive, isHead);
               busy = false;
               drain();
             },
             (err: unknown) => {
               this.o.log.error({ err }, 'tracker request failed');
-              const body = encodeFailure('Internal tracker error, try again later');
-              send(head('200 OK', body.length, false), body, false);
+              send(200, encodeFailure('Internal tracker error, try again later'), false);
             },
           );
           return;
         }
-        send(head('200 OK', out.length, keepAlive), isHead ? null : out, keepAlive);
+        send(200, out, keepAlive, isHead);
       }
     };
 

@@ -13,6 +13,7 @@ import {
   encodeErrorResponse,
   encodeScrapeResponse as encodeUdpScrape,
   maxPeersForDatagram,
+  ACTION_SCRAPE,
   parseUdpRequest,
 } from '../protocol/udp/packets.js';
 import { ConnectionIdIssuer } from '../protocol/udp/connection-id.js';
@@ -107,7 +108,8 @@ export class UdpTracker {
       return;
     }
     if (p.kind === 'error-sendable') {
-      stats.countAnnounce('udp', p.code ?? 'bad_request');
+      if (p.action === ACTION_SCRAPE) stats.countScrape('udp', p.code);
+      else stats.countAnnounce('udp', p.code);
       this.send(sock, encodeErrorResponse(p.transactionId, p.message), rinfo);
       return;
     }

@@ -1,0 +1,234 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AnnounceRequest } from '../protocol/types.js';
+import { ManualClock } from '../shared/clock.js';
+import type { InfoHash } from '../shared/types.js';
+import { AccessCache } from './access-cache.js';
+import { Ledger } from './ledger.js';
+import { MemoryPeerStore } from './memory-peer-store.js';
+import { TrackerService, type TrackerRules } from './tracker-service.js';
+
+const H1 = 'a'.repeat(40) as InfoHash;
+const H2 = 'b'.repeat(40) as InfoHash; // the second swarm (v2) of the same torrent
+const PK1 = '1'.repeat(32);
+const PK2 = '2'.repeat(32);
+const IP = new Uint8Array([10, 0, 0, 1]);
+
+const rules: TrackerRules = {
+  mode: 'private',
+  interval: 1800,
+  intervalJitter: 0.1,
+  minInterval: 300,
+  numwantDefault: 50,
+  numwantMax: 200,
+  peerTimeout: 2700,
+  maxPeersPerUser: 2,
+  fullScrape: false,
+  unregisteredReasonTtl: 86400,
+};
+
+function setup(over: Partial<TrackerRules> = {}) {
+  const clock = new ManualClock(1_800_000_000_000);
+  const access = new AccessCache();
+  access.replaceAll({
+    users: [
+      { passkey: PK1, id: 1, enabled: true, disabledReason: null },
+      { passkey: PK2, id: 2, enabled: true, disabledReason: null },
+    ],
+    torrents: [
+      { infoHash: H1, torrentId: 7, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 },
+      { infoHash: H2, torrentId: 7, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 },
+    ],
+    rules: [],
+  });
+  const store = new MemoryPeerStore({ maxPeersPerUser: over.maxPeersPerUser ?? rules.maxPeersPerUser });
+  const ledger = new Ledger('test');
+  const service = new TrackerService({ ...rules, ...over }, access, store, ledger, clock, () => 0.5);
+  return { clock, access, store, ledger, service };
+}
+
+function req(p: Partial<AnnounceRequest> = {}): AnnounceRequest {
+  return {
+    kind: 'announce',
+    infoHash: H1,
+    peerId: Buffer.from('-TR3000-000000000001'),
+    port: 6881,
+    uploaded: 0,
+    downloaded: 0,
+    left: 100,
+    event: 'none',
+    compact: true,
+    noPeerId: false,
+    numwant: null,
+    key: null,
+    trackerId: null,
+    ip: null,
+    ...p,
+  };
+}
+
+function sync<T>(v: T | Promise<T>): T {
+  assert.ok(!(v instanceof Promise), 'the memory store answers synchronously');
+  return v as T;
+}
+
+function totals(ledger: Ledger) {
+  const b = ledger.take();
+  if (b) ledger.done(b);
+  const byUser = new Map<number, { up: number; down: number; rawUp: number; rawDown: number; seed: number; leech: number; completions: number }>();
+  for (const e of b?.entries ?? []) {
+    const t = byUser.get(e.userId) ?? { up: 0, down: 0, rawUp: 0, rawDown: 0, seed: 0, leech: 0, completions: 0 };
+    t.up += e.uploaded;
+    t.down += e.downloaded;
+    t.rawUp += e.rawUploaded;
+    t.rawDown += e.rawDownloaded;
+    t.seed += e.seedTime;
+    t.leech += e.leechTime;
+    t.completions += e.completions;
+    byUser.set(e.userId, t);
+  }
+  return { byUser, batch: b };
+}
+
+test('credits the deltas of cumulative counters, never a negative', () => {
+  const { service, ledger, clock } = setup();
+  sync(service.announce(req({ event: 'started', uploaded: 0, downloaded: 0 }), PK1, IP));
+  clock.advance(60_000);
+  sync(service.announce(req({ uploaded: 1000, downloaded: 5000 }), PK1, IP));
+  clock.advance(60_000);
+  sync(service.announce(req({ uploaded: 1500, downloaded: 9000 }), PK1, IP));
+  // the client restarted its counters: the baseline resets, nothing is credited
+  clock.advance(60_000);
+  sync(service.announce(req({ uploaded: 100, downloaded: 200 }), PK1, IP));
+  clock.advance(60_000);
+  sync(service.announce(req({ uploaded: 400, downloaded: 200 }), PK1, IP));
+  const t = totals(ledger).byUser.get(1)!;
+  assert.equal(t.rawUp, 1500 + 300);
+  assert.equal(t.rawDown, 9000);
+  assert.equal(t.up, 1800);
+  assert.equal(t.leech, 240, 'four intervals of 60 s leeching');
+  assert.equal(t.seed, 0);
+});
+
+test('applies the torrent factors and keeps raw figures', () => {
+  const { service, ledger, access } = setup();
+  access.setTorrent(H1, { torrentId: 7, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 2, downloadFactor: 0 });
+  sync(service.announce(req({ event: 'started' }), PK1, IP));
+  sync(service.announce(req({ uploaded: 300, downloaded: 700 }), PK1, IP));
+  const t = totals(ledger).byUser.get(1)!;
+  assert.deepEqual([t.up, t.down, t.rawUp, t.rawDown], [600, 0, 300, 700]);
+});
+
+test('a new peer without "started" and without a stored baseline credits nothing at first', () => {
+  const { service, ledger } = setup();
+  sync(service.announce(req({ uploaded: 10_000, downloaded: 10_000 }), PK1, IP));
+  sync(service.announce(req({ uploaded: 10_500, downloaded: 10_000 }), PK1, IP));
+  const t = totals(ledger).byUser.get(1)!;
+  assert.equal(t.rawUp, 500);
+  assert.equal(t.rawDown, 0);
+});
+
+test('after a restart, restored baselines make the next announce credit exactly the rest', () => {
+  const { service, ledger } = setup();
+  const peer = Buffer.from('-TR3000-000000000001');
+  service.restoreBaselines([{ userId: 1, torrentId: 7, peerId: peer.toString('hex'), uploaded: 4000, downloaded: 100 }]);
+  sync(service.announce(req({ uploaded: 4500, downloaded: 130 }), PK1, IP));
+  const { byUser, batch } = totals(ledger);
+  assert.equal(byUser.get(1)!.rawUp, 500);
+  assert.equal(byUser.get(1)!.rawDown, 30);
+  assert.deepEqual(
+    batch!.baselines.map((b) => [b.peerId, b.uploaded, b.downloaded, b.removed]),
+    [[peer.toString('hex'), 4500, 130, false]],
+  );
+  // the restored baseline is used once only
+  sync(service.announce(req({ uploaded: 4600, downloaded: 130 }), PK1, IP));
+  assert.equal(totals(ledger).byUser.get(1)!.rawUp, 100);
+});
+
+test('seeding time, snatches, and stop removes the baseline', () => {
+  const { service, ledger, clock } = setup();
+  sync(service.announce(req({ event: 'started', left: 0 }), PK1, IP));
+  clock.advance(100_000);
+  sync(service.announce(req({ left: 0, uploaded: 10 }), PK1, IP));
+  clock.advance(10_000_000); // far beyond the peer timeout: time is capped
+  sync(service.announce(req({ left: 0, uploaded: 20, event: 'stopped' }), PK1, IP));
+  const { byUser, batch } = totals(ledger);
+  assert.equal(byUser.get(1)!.seed, 100 + rules.peerTimeout);
+  assert.equal(batch!.baselines[0]!.removed, true);
+  const s = setup();
+  sync(s.service.announce(req({ event: 'started' }), PK1, IP));
+  sync(s.service.announce(req({ event: 'completed', left: 0, downloaded: 100 }), PK1, IP));
+  assert.equal(totals(s.ledger).byUser.get(1)!.completions, 1);
+});
+
+test('hybrid torrents: both swarms credit the same torrent', () => {
+  const { service, ledger } = setup();
+  sync(service.announce(req({ event: 'started', infoHash: H1 }), PK1, IP));
+  sync(service.announce(req({ event: 'started', infoHash: H2, peerId: Buffer.from('-TR3000-000000000002') }), PK1, IP));
+  sync(service.announce(req({ infoHash: H1, uploaded: 10 }), PK1, IP));
+  sync(service.announce(req({ infoHash: H2, peerId: Buffer.from('-TR3000-000000000002'), uploaded: 20 }), PK1, IP));
+  const { batch } = totals(ledger);
+  assert.equal(batch!.entries.length, 1);
+  assert.equal(batch!.entries[0]!.torrentId, 7);
+  assert.equal(batch!.entries[0]!.rawUploaded, 30);
+});
+
+test('refusals name the problem', () => {
+  const { service, access, clock } = setup();
+  const reason = (r: ReturnType<typeof service.announce>) => {
+    const v = sync(r);
+    return v.ok ? 'ok' : v.reason;
+  };
+  assert.match(reason(service.announce(req(), null, IP)), /^Passkey required/);
+  assert.match(reason(service.announce(req(), 'f'.repeat(32), IP)), /^Unknown passkey/);
+  access.setUser('3'.repeat(32), { id: 3, enabled: false, disabledReason: 'ratio too low' });
+  assert.equal(reason(service.announce(req(), '3'.repeat(32), IP)), 'Account disabled: ratio too low');
+  assert.equal(reason(service.announce(req({ infoHash: 'c'.repeat(40) as InfoHash }), PK1, IP)), 'Unregistered torrent');
+  const now = clock.nowMs() / 1000;
+  access.setTorrent(H1, { torrentId: 7, status: 'deleted', deletedReason: 'copyright notice', deletedAt: now - 3600, uploadFactor: 1, downloadFactor: 1 });
+  assert.equal(reason(service.announce(req(), PK1, IP)), 'Unregistered torrent: copyright notice');
+  access.setTorrent(H1, { torrentId: 7, status: 'deleted', deletedReason: 'copyright notice', deletedAt: now - 2 * 86400, uploadFactor: 1, downloadFactor: 1 });
+  assert.equal(reason(service.announce(req(), PK1, IP)), 'Unregistered torrent');
+  access.setTorrent(H1, { torrentId: 7, status: 'pending', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 });
+  assert.match(reason(service.announce(req(), PK1, IP)), /pending/);
+  access.setTorrent(H1, { torrentId: 7, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 });
+  access.setRules([{ prefix: '-TR', action: 'deny' }]);
+  assert.equal(reason(service.announce(req(), PK1, IP)), 'Client not allowed (-TR)');
+  access.setRules([{ prefix: '-qB', action: 'allow' }]);
+  assert.match(reason(service.announce(req(), PK1, IP)), /not on the list/);
+  assert.equal(reason(service.announce(req({ peerId: Buffer.from('-qB4650-000000000001') }), PK1, IP)), 'ok');
+});
+
+test('per-member peer cap, and other members are not affected', () => {
+  const { service } = setup({ maxPeersPerUser: 2 });
+  const pid = (n: number) => Buffer.from(`-TR3000-00000000000${n}`);
+  for (const n of [1, 2]) assert.ok(sync(service.announce(req({ peerId: pid(n) }), PK1, IP)).ok);
+  const third = sync(service.announce(req({ peerId: pid(3) }), PK1, IP));
+  assert.ok(!third.ok && third.code === 'peer_limit');
+  assert.ok(sync(service.announce(req({ peerId: pid(3) }), PK2, IP)).ok);
+});
+
+test('numwant is clamped and the interval varies within the jitter', () => {
+  const { service } = setup({ numwantMax: 3, maxPeersPerUser: 100 });
+  for (let i = 0; i < 10; i++) sync(service.announce(req({ peerId: Buffer.from(`-TR3000-0000000000${String(i).padStart(2, '0')}`) }), PK1, IP));
+  const a = sync(service.announce(req({ numwant: 1000, peerId: Buffer.from('-TR3000-999999999999') }), PK2, IP));
+  assert.ok(a.ok);
+  assert.equal(a.outcome.peers4.length, 3 * 6);
+  assert.equal(a.interval, 1800); // random() = 0.5: the middle of [0.9, 1.1] x interval
+  assert.equal(a.minInterval, 300);
+});
+
+test('public mode: any info hash, no accounting; scrape rules', () => {
+  const { service, ledger } = setup({ mode: 'public' });
+  const a = sync(service.announce(req({ infoHash: 'd'.repeat(40) as InfoHash, uploaded: 5 }), null, IP));
+  assert.ok(a.ok);
+  assert.equal(ledger.take(), null);
+  const s = sync(service.scrape({ kind: 'scrape', infoHashes: ['d'.repeat(40) as InfoHash] }, null));
+  assert.ok(s.ok && s.files[0]!.counts.incomplete === 1);
+  const full = sync(service.scrape({ kind: 'scrape', infoHashes: [] }, null));
+  assert.ok(!full.ok && full.code === 'full_scrape_disabled');
+  const p = setup();
+  const ps = sync(p.service.scrape({ kind: 'scrape', infoHashes: [H1, 'e'.repeat(40) as InfoHash] }, PK1));
+  assert.ok(ps.ok);
+  assert.deepEqual(ps.files.map((f) => f.infoHash), [H1], 'unregistered hashes are left out in private mode');
+});
