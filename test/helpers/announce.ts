@@ -514,18 +514,19 @@ export class UdpTrackerClient {
     throw new Error(`UDP tracker ${this.host}:${this.port}: no reply to transaction ${transactionId} after ${tries} tries`);
   }
 
-  async connect(): Promise<bigint> {
+  async connect(opts: { timeoutMs?: number; tries?: number } = {}): Promise<bigint> {
     const tid = randomBytes(4).readUInt32BE(0);
-    const r = await this.request(udpConnectPacket(tid), tid);
+    const r = await this.request(udpConnectPacket(tid), tid, opts);
     if (r.action !== 'connect') throw new Error(`UDP connect: unexpected reply ${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
     this.connectionId = r.connectionId;
     return r.connectionId;
   }
 
-  async announce(f: Omit<UdpAnnounceFields, 'connectionId' | 'transactionId'>): Promise<UdpReply> {
-    const cid = this.connectionId ?? (await this.connect());
+  /** Announces with the current connection id (connecting first if there is none). */
+  async announce(f: Omit<UdpAnnounceFields, 'connectionId' | 'transactionId'>, opts: { timeoutMs?: number; tries?: number } = {}): Promise<UdpReply> {
+    const cid = this.connectionId ?? (await this.connect(opts));
     const tid = randomBytes(4).readUInt32BE(0);
-    return this.request(udpAnnouncePacket({ ...f, connectionId: cid, transactionId: tid }), tid);
+    return this.request(udpAnnouncePacket({ ...f, connectionId: cid, transactionId: tid }), tid, opts);
   }
 
   /** Number of datagrams received during the next `ms` milliseconds. */

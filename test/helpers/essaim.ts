@@ -66,6 +66,18 @@ export interface UserTotals {
   leechTime: number;
 }
 
+export interface Traffic {
+  uploaded: number;
+  downloaded: number;
+  rawUploaded: number;
+  rawDownloaded: number;
+}
+
+/** The traffic fields of `user show --json`. */
+export function traffic(u: UserTotals): Traffic {
+  return { uploaded: u.uploaded, downloaded: u.downloaded, rawUploaded: u.rawUploaded, rawDownloaded: u.rawDownloaded };
+}
+
 /** process.env without any ESSAIM_* variable (Essaim rejects unknown ones), plus `extra`. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -163,6 +175,49 @@ export class Essaim {
     return this.cliJson<UserTotals>(['user', 'show', username]);
   }
 
+  /**
+   * Traffic totals of every member read straight from the SQLite file (read-only), for POLLING
+   * only: a CLI call starts a Node process (seconds on a loaded machine), this takes a millisecond.
+   * It knows the schema (table "user"), so it returns null on any error and callers fall back to
+   * the CLI; assertions always go through `showUser` (the CLI contract).
+   */
+  async peekTraffic(): Promise<Map<string, Traffic> | null> {
+    try {
+      const { default: Sqlite } = await import('better-sqlite3');
+      const db = new Sqlite(join(this.dataDir, 'essaim.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        db.pragma('busy_timeout = 2000');
+        const rows = db.prepare('SELECT username, uploaded, downloaded, raw_uploaded, raw_downloaded FROM "user"').all() as {
+          username: string;
+          uploaded: number;
+          downloaded: number;
+          raw_uploaded: number;
+          raw_downloaded: number;
+        }[];
+        return new Map(
+          rows.map((r) => [
+            r.username,
+            { uploaded: Number(r.uploaded), downloaded: Number(r.downloaded), rawUploaded: Number(r.raw_uploaded), rawDownloaded: Number(r.raw_downloaded) },
+          ]),
+        );
+      } finally {
+        db.close();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /** Traffic of these members: the SQLite peek when it works, else the CLI (one call each). */
+  async traffic(usernames: readonly string[]): Promise<Map<string, Traffic>> {
+    const peek = await this.peekTraffic();
+    if (peek && usernames.every((u) => peek.has(u))) return peek;
+    // One after the other: concurrent CLI processes can fail with "database is locked".
+    const out = new Map<string, Traffic>();
+    for (const n of usernames) out.set(n, traffic(await this.showUser(n)));
+    return out;
+  }
+
   httpAnnounceUrl(passkey?: string): string {
     return `http://127.0.0.1:${this.httpPort}${passkey ? `/${passkey}` : ''}/announce`;
   }
@@ -208,6 +263,35 @@ export class Essaim {
   async restart(): Promise<void> {
     if (this.proc?.running) await this.stop('SIGTERM');
     await this.start();
+  }
+
+  /** The Prometheus text of /metrics, or null when it cannot be read. */
+  async metricsText(): Promise<string | null> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(1_000) });
+      const text = await res.text();
+      return res.status === 200 ? text : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Sum of the samples of metric `name` whose labels include every `labels` pair: 0 when there
+   * are none, null when /metrics cannot be read.
+   */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | null> {
+    const text = await this.metricsText();
+    if (text === null) return null;
+    let sum = 0; // a counter without samples yet (prom-client prints only HELP/TYPE) is 0
+    for (const line of text.split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const lbl = m[2] ?? '';
+      if (!Object.entries(labels).every(([k, v]) => lbl.includes(`${k}="${v}"`))) continue;
+      sum += Number(m[3]);
+    }
+    return sum;
   }
 
   get running(): boolean {
