@@ -15,7 +15,7 @@
  * Global option: --config FILE (else ESSAIM_CONFIG, ./essaim.toml, ./essaim.json).
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig, describeConfig, ConfigError } from '../config/index.js';
+import { ConfigError, formatConfigListing, loadConfigWithSources } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { createEssaim } from '../compose.js';
 import { openDatabase } from '../db/database.js';
@@ -113,7 +113,8 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  const config = loadConfig({ file: flag(p, '--config') });
+  const loaded = loadConfigWithSources({ file: flag(p, '--config') });
+  const config = loaded.config;
 
   switch (cmd) {
     case 'start':
@@ -124,7 +125,8 @@ async function run(argv: string[]): Promise<void> {
       return;
     case 'config':
       if (sub !== 'print') throw new UsageError('config: expected "print"');
-      return printConfig(config);
+      process.stdout.write((loaded.file ? `# configuration file: ${loaded.file}\n` : '# no configuration file: defaults and environment\n') + formatConfigListing(config, loaded.sources));
+      return;
     case 'user':
       return userCommand(config, sub, arg, p, json);
     case 'torrent':
@@ -164,15 +166,6 @@ async function start(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-}
-
-function printConfig(config: Config): void {
-  const rows = describeConfig();
-  for (const r of rows) {
-    const [section, key] = r.key.split('.') as [string, string];
-    const value = (config as unknown as Record<string, Record<string, unknown>>)[section]?.[key];
-    process.stdout.write(`${r.key} = ${JSON.stringify(value)}  (default ${JSON.stringify(r.default)}) — ${r.doc}\n`);
-  }
 }
 
 async function userCommand(config: Config, sub: string | undefined, name: string | undefined, p: Parsed, json: boolean): Promise<void> {

@@ -83,8 +83,7 @@ export function formatConfigListing(config: Config, sources?: ReadonlyMap<string
     }
     const value = formatConfigValue(d.value);
     const dflt = formatConfigValue(d.default);
-    const notes = [d.type];
-    if (value !== dflt) notes.push(`default ${dflt}`);
+    const notes = [d.type, `default ${dflt}`];
     const source = sources?.get(d.key);
     if (source && source !== 'default') notes.push(`from ${source}`);
     lines.push(`${d.key.slice(s.length + 1)} = ${value}  # ${notes.join('; ')}`);
