@@ -371,9 +371,9 @@ describe('describeConfig and docs', () => {
   it('prints a listing with values, defaults and sources', () => {
     const { config, sources } = loadConfigWithSources({ cwd: dir(), env: { ESSAIM_WEB__PORT: '1234' } });
     const text = formatConfigListing(config, sources);
-    assert.match(text, /^\[server\]\ndata_dir = "\.\/data" {2}# string\n/);
+    assert.match(text, /^\[server\]\ndata_dir = "\.\/data" {2}# string; default "\.\/data"\n/);
     assert.match(text, /\nport = 1234 {2}# integer \(0–65535\); default 8080; from env ESSAIM_WEB__PORT\n/);
-    assert.match(text, /\ntrusted_proxies = \[\] {2}# list of strings\n/);
+    assert.match(text, /\ntrusted_proxies = \[\] {2}# list of strings; default \[\]\n/);
   });
 
   it('docs/configuration.md is up to date with the schema', () => {
