@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises test() returns */
 /**
  * Hostile and broken input against a running Essaim (private mode), end to end over real sockets:
  *

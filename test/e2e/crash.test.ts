@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises test() returns */
 /**
  * Crash safety of the accounting, end to end: scripted clients announce for one registered
  * torrent with growing cumulative counters while Essaim is killed with SIGKILL three times and

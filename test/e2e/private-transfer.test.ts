@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises test() returns */
 /**
  * End to end, with real clients: Essaim in private mode, two members created with the CLI
  * ("seeder" and "leecher"), random payloads made into private torrents with mktorrent and

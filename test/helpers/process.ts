@@ -3,7 +3,9 @@
  * bounded waits, and a registry so that nothing outlives the test process even if a test forgets
  * to stop what it started (every process is SIGKILLed, by its own pid, when node exits).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const live = new Set<ChildProcess>();
@@ -197,10 +199,18 @@ export async function run(
   });
 }
 
-/** True when `name` is an executable on PATH. */
+/** True when `name` is an executable file in a directory of PATH. */
 export function hasBinary(name: string): boolean {
-  const r = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore' });
-  return r.status === 0;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      /* not here */
+    }
+  }
+  return false;
 }
 
 /** The binaries of `names` that are not on PATH. */
