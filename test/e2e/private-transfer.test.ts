@@ -260,6 +260,12 @@ test(`private transfers with aria2 and Transmission through ${BACKEND}, credited
         const lCompleted = records.filter((r) => r.label === 'leecher' && r.infoHash === ih && r.event === 'completed');
         assert.ok(lCompleted.length >= 1, 'the leecher announced event=completed');
 
+        if (tr.transport === 'udp') {
+          const udpRecs = records.filter((r) => r.infoHash === ih);
+          const own = udpRecs.filter((r) => r.urlData !== null && r.urlData !== undefined).length;
+          st.diagnostic(`UDP announces: ${udpRecs.length}, with the client's own BEP 41 URL data: ${own}, URL data added by the proxy: ${udpRecs.filter((r) => r.injectedUrlData).length}`);
+        }
+
         // 5. The database credits exactly what was reported (all transfers so far).
         await assertCredited(tr.key, tr === TRANSFERS[TRANSFERS.length - 1]);
       } catch (e) {

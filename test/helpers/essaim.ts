@@ -227,7 +227,7 @@ export class Essaim {
   }
 
   /** Starts the server and waits (bounded) for /healthz to answer 200. */
-  async start(timeoutMs = 20_000): Promise<void> {
+  async start(timeoutMs = 30_000): Promise<void> {
     if (this.proc?.running) throw new Error('Essaim already running');
     if (this.proc) this.pastOutput += this.proc.describe() + '\n';
     this.starts++;
