@@ -139,7 +139,8 @@ describe('config layers', () => {
         ESSAIM_TRACKER__PEER_TIMEOUT: '5400',
         ESSAIM_TRACKER__UNREGISTERED_REASON_TTL: '2d',
         ESSAIM_SERVER__DATA_DIR: '/var/lib/essaim',
-        ESSAIM_TEST_PG_URL: 'postgres://ignored', // test-harness variables are not config keys
+        ESSAIM_TEST_PG_URL: 'postgres://ignored', // test-harness and tooling variables are not config keys
+        ESSAIM_BENCH_HARNESS: '/somewhere',
         HOME: '/root', // neither are other variables
       },
     });
@@ -198,12 +199,16 @@ describe('config errors', () => {
           ESSAIM_TRACKER__FULL_SCRAPE: 'maybe',
           ESSAIM_TRACKER__NOPE: '1',
           ESSAIM_TRACKER_HTTP_PORT: '1',
+          ESSAIM_LOG_LEVELS: 'x',
+          ESSAIM___X: 'y',
           ESSAIM_LOG__LEVEL: 'loud',
         },
       }),
     );
     assert.deepEqual(problems.sort(), [
+      'ESSAIM_LOG_LEVELS: not a configuration variable; keys are ESSAIM_<SECTION>__<KEY> [env ESSAIM_LOG_LEVELS]',
       'ESSAIM_TRACKER_HTTP_PORT: not a configuration variable; keys are ESSAIM_<SECTION>__<KEY> (did you mean ESSAIM_TRACKER__HTTP_PORT?) [env ESSAIM_TRACKER_HTTP_PORT]',
+      'ESSAIM___X: not a configuration variable; keys are ESSAIM_<SECTION>__<KEY> [env ESSAIM___X]',
       'log.level: must be one of fatal, error, warn, info, debug, trace, silent (got "loud") [env ESSAIM_LOG__LEVEL]',
       'nope: unknown section [file essaim.toml]',
       'tracker.bogus: unknown key [file essaim.toml]',

@@ -40,9 +40,13 @@ export interface LoadedConfig {
   sources: ReadonlyMap<string, ConfigSource>;
 }
 
-/** Environment variables that start with ESSAIM_ but are not configuration keys. */
-const NOT_CONFIG_ENV = /^ESSAIM_(CONFIG|TEST_[A-Z0-9_]*)$/;
+/**
+ * ESSAIM_<SECTION>__<KEY> is a configuration key (an unknown one is an error). A variable without
+ * the double underscore is an error only when it starts like a section (ESSAIM_TRACKER_MODE, a
+ * typo); other ESSAIM_ variables (ESSAIM_CONFIG, ESSAIM_TEST_PG_URL, tooling's) are not config.
+ */
 const CONFIG_ENV = /^ESSAIM_([A-Z0-9]+(?:_[A-Z0-9]+)*)__([A-Z0-9]+(?:_[A-Z0-9]+)*)$/;
+const SECTION_PREFIXES = Object.keys(configSchema).map((s) => `ESSAIM_${s.toUpperCase()}_`);
 
 const FIELDS: ReadonlyMap<string, Field> = new Map(schemaEntries().map((e) => [e.path, e.field]));
 
@@ -88,12 +92,13 @@ export function loadConfigWithSources(opts: LoadConfigOptions = {}): LoadedConfi
 
   // 2. The environment.
   for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith('ESSAIM_') || NOT_CONFIG_ENV.test(name)) continue;
+    if (!name.startsWith('ESSAIM_')) continue;
     const raw = env[name];
     if (raw === undefined) continue;
     const source = `env ${name}`;
-    const m = CONFIG_ENV.exec(name);
+    const m = name.includes('__') ? CONFIG_ENV.exec(name) : null;
     if (!m) {
+      if (!name.includes('__') && !SECTION_PREFIXES.some((p) => name.startsWith(p))) continue;
       const guess = guessEnvName(name);
       problems.push(
         `${name}: not a configuration variable; keys are ESSAIM_<SECTION>__<KEY>` +
