@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe/it return */
 /**
  * The repository suite, run against every dialect of test-databases.ts: SQLite (file and memory)
  * always, PostgreSQL when ESSAIM_TEST_PG_URL is set.
