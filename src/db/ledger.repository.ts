@@ -85,7 +85,8 @@ function mergeEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
       lastSeenAt: Math.max(prev.lastSeenAt, e.lastSeenAt),
     });
   }
-  return [...byKey.values()];
+  // A fixed order (by member, then torrent) takes row locks in the same order in every flush.
+  return [...byKey.values()].sort((a, b) => a.userId - b.userId || a.torrentId - b.torrentId);
 }
 
 function normaliseEntry(e: LedgerEntry): LedgerEntry {
@@ -221,7 +222,7 @@ async function addUserTotals(trx: Kysely<Database>, entries: readonly LedgerEntr
 }
 
 async function addTimesCompleted(trx: Kysely<Database>, perTorrent: ReadonlyMap<number, number>): Promise<void> {
-  const rows = [...perTorrent.entries()];
+  const rows = [...perTorrent.entries()].sort((a, b) => a[0] - b[0]);
   for (const part of chunksFor(rows, 2)) {
     await sql`
       update torrent set times_completed = ${sql.ref('torrent.times_completed')} + v.column2

@@ -22,7 +22,12 @@ async function migrator<DB>(db: Kysely<DB>): Promise<Migrator> {
 
 /** Applies every pending migration, in one transaction each; returns the names applied (none if up to date). */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
-  return unwrap(await (await migrator(db)).migrateToLatest());
+  const m = await migrator(db);
+  // Read first: when nothing is pending, take no write lock at all, so that several commands
+  // (CLI invocations next to a running server) can open the same SQLite file at once.
+  const pending = (await m.getMigrations()).some((x) => x.executedAt === undefined);
+  if (!pending) return [];
+  return unwrap(await m.migrateToLatest());
 }
 
 /** Every known migration and when it was applied (null while pending). */
