@@ -34,23 +34,22 @@ const MAX_BODY = 4096;
 
 const EMPTY = Buffer.alloc(0);
 
-const PASSKEY_CHAR = new Uint8Array(128);
-for (const c of '0123456789abcdef') PASSKEY_CHAR[c.charCodeAt(0)] = 1;
-
 type Route = { action: 'announce' | 'scrape'; passkey: string | null } | null;
 
-/** `/announce`, `/scrape`, `/<32 hex>/announce`, `/<32 hex>/scrape`; anything else is null. */
+/**
+ * `/announce`, `/scrape`, `/<passkey>/announce`, `/<passkey>/scrape`; anything else is null.
+ * Whatever stands in the passkey's place is taken as one: a malformed passkey is simply unknown,
+ * and the client is told so rather than getting a 404.
+ */
 export function route(path: string): Route {
   if (path === '/announce') return { action: 'announce', passkey: null };
   if (path === '/scrape') return { action: 'scrape', passkey: null };
-  if (path.length > 34 && path.charCodeAt(0) === 47 && path.charCodeAt(33) === 47) {
-    const tail = path.slice(33);
-    const action = tail === '/announce' ? 'announce' : tail === '/scrape' ? 'scrape' : null;
-    if (action === null) return null;
-    // Any 32-character segment is taken as a passkey; a malformed one is simply unknown.
-    return { action, passkey: path.slice(1, 33) };
-  }
-  return null;
+  const slash = path.indexOf('/', 1);
+  if (path.charCodeAt(0) !== 47 || slash < 2 || path.indexOf('/', slash + 1) !== -1) return null;
+  const tail = path.slice(slash);
+  const action = tail === '/announce' ? 'announce' : tail === '/scrape' ? 'scrape' : null;
+  if (action === null) return null;
+  return { action, passkey: path.slice(1, slash) };
 }
 
 export class HttpTracker {
