@@ -474,3 +474,181 @@ export class Transmission {
     await this.proc.stop('SIGKILL');
   }
 }
+
+// ------------------------------------------------------------------ libtorrent (test/e2e/lt_client.py)
+
+/**
+ * Debian's interpreter: python3-libtorrent installs into it only (a pyenv/venv `python3` earlier
+ * on PATH cannot import it).
+ */
+export const LT_PYTHON = '/usr/bin/python3';
+export const LT_CLIENT_SCRIPT = decodeURIComponent(new URL('../e2e/lt_client.py', import.meta.url).pathname);
+
+/** Why libtorrent cannot be used here (a message for t.skip), or null when it can. */
+export async function libtorrentUnavailable(): Promise<string | null> {
+  const r = await run(LT_PYTHON, ['-c', 'import libtorrent; print(libtorrent.__version__)'], { timeoutMs: 20_000 });
+  if (r.code === 0) return null;
+  return `${LT_PYTHON} cannot import libtorrent (apt-get install python3-libtorrent): ${(r.stderr || r.stdout).trim().split('\n').pop() ?? ''}`;
+}
+
+/** One JSON line printed by lt_client.py (see the script's docstring for every `ev`). */
+export interface LtLine {
+  ev: string;
+  /** Seconds since the script started. */
+  t: number;
+  [key: string]: unknown;
+}
+
+/** Counters of lt_client.py's `status`, `stopping` and `final` lines. */
+export interface LtCounters {
+  state: string;
+  payload_up: number;
+  payload_down: number;
+  all_time_up: number;
+  all_time_down: number;
+  failed: number;
+  redundant: number;
+  /** What libtorrent 2.0 announces as `downloaded`: payload_down - failed - redundant (>= 0). */
+  announced_down: number;
+  done: number;
+  wanted: number;
+  peers: number;
+  is_seeding: boolean;
+}
+
+export interface LtFinal extends LtCounters, LtLine {
+  stopped_announced: boolean;
+  stopped_answered: boolean;
+  stop_error: string | null;
+}
+
+export interface LtClientOptions {
+  /** For messages. */
+  name: string;
+  torrent: string;
+  /** Save path (for a seeder: the directory that holds the payload). */
+  save: string;
+  mode: 'seed' | 'leech';
+  /** The script's own --timeout (it then stops gracefully and exits 2). */
+  timeoutS: number;
+  stopAfterComplete?: boolean;
+}
+
+/** One lt_client.py process (libtorrent 2.0, one torrent, 127.0.0.1:<port>). */
+export class LtClient {
+  readonly lines: LtLine[] = [];
+  private partial = '';
+
+  private constructor(
+    readonly opts: LtClientOptions,
+    readonly proc: ManagedProcess,
+    readonly port: number,
+  ) {
+    proc.child.stdout?.on('data', (c: Buffer) => {
+      this.partial += c.toString('utf8');
+      let nl: number;
+      while ((nl = this.partial.indexOf('\n')) >= 0) {
+        const line = this.partial.slice(0, nl).trim();
+        this.partial = this.partial.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        try {
+          this.lines.push(JSON.parse(line) as LtLine);
+        } catch {
+          /* not one of ours */
+        }
+      }
+    });
+  }
+
+  /** Starts the script and waits (bounded) until it listens and has added the torrent. */
+  static async start(opts: LtClientOptions): Promise<LtClient> {
+    const port = await freeTcpUdpPort();
+    await mkdir(opts.save, { recursive: true });
+    const args = [
+      LT_CLIENT_SCRIPT,
+      '--torrent', opts.torrent,
+      '--save', opts.save,
+      '--port', String(port),
+      '--mode', opts.mode,
+      '--timeout', String(opts.timeoutS),
+      ...(opts.stopAfterComplete ? ['--stop-after-complete'] : []),
+    ];
+    const proc = spawnManaged(`libtorrent ${opts.name}`, LT_PYTHON, args, { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const c = new LtClient(opts, proc, port);
+    try {
+      await c.waitLine('to listen on 127.0.0.1 (TCP)', (l) => {
+        if (l.ev === 'listen' && l.ok === false) throw new Error(`listen failed: ${String(l.msg)}`);
+        return l.ev === 'listen' && l.ok === true && l.socket_type === 'tcp';
+      }, 15_000);
+      await c.waitLine('the torrent to be added', (l) => l.ev === 'ready', 5_000);
+    } catch (e) {
+      await proc.stop('SIGKILL');
+      throw new Error(`${(e as Error).message}\n${proc.describe()}`, { cause: e });
+    }
+    return c;
+  }
+
+  /**
+   * Waits (bounded) for a line for which `pred` returns true (it may throw to fail fast), looking
+   * at lines from index `from` on; fails early when the process exits without printing one.
+   */
+  async waitLine(what: string, pred: (l: LtLine) => boolean, timeoutMs: number, from = 0): Promise<LtLine> {
+    return waitFor(
+      `libtorrent ${this.opts.name}: ${what}`,
+      () => {
+        const hit = this.lines.slice(from).find(pred);
+        if (hit) return hit;
+        if (!this.proc.running) throw new Error(`lt_client.py exited (${JSON.stringify(this.proc.exitStatus)}) first`);
+        return undefined;
+      },
+      { timeoutMs, everyMs: 50 },
+    );
+  }
+
+  /** The `final` line, once printed. */
+  final(): LtFinal | undefined {
+    return this.lines.find((l) => l.ev === 'final') as LtFinal | undefined;
+  }
+
+  /** The line the script printed right before pausing (counters at that moment). */
+  stopping(): (LtCounters & LtLine) | undefined {
+    return this.lines.find((l) => l.ev === 'stopping') as (LtCounters & LtLine) | undefined;
+  }
+
+  /**
+   * Graceful stop: SIGTERM (the script pauses the torrent, which sends event=stopped, waits
+   * for the answer, prints `final`), SIGKILL after `timeoutMs`. Resolves with the exit status.
+   */
+  stop(timeoutMs = 15_000): ReturnType<ManagedProcess['stop']> {
+    return this.proc.stop('SIGTERM', timeoutMs);
+  }
+
+  /** Waits for the process to exit on its own (e.g. --stop-after-complete); null on timeout. */
+  waitExit(timeoutMs: number): ReturnType<ManagedProcess['waitExit']> {
+    return this.proc.waitExit(timeoutMs);
+  }
+
+  /** For t.after: kills without waiting for a tracker. */
+  async kill(): Promise<void> {
+    await this.proc.stop('SIGKILL');
+  }
+
+  /** The lines minus the periodic `status` ones, for failure messages. */
+  describe(): string {
+    const st = this.proc.exitStatus;
+    const err = this.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('[err] '))
+      .join('\n');
+    return (
+      `----- libtorrent ${this.opts.name} (port ${this.port}; ${st ? `exited: code=${st.code} signal=${st.signal}` : 'running'})\n` +
+      this.lines
+        .filter((l) => l.ev !== 'status')
+        .map((l) => JSON.stringify(l))
+        .join('\n') +
+      (err ? `\n${err}` : '') +
+      `\n----- end of libtorrent ${this.opts.name}`
+    );
+  }
+}
