@@ -54,6 +54,18 @@ export function redactDatabaseUrl(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:<redacted>@');
 }
 
+const sqliteHandles = new WeakMap<object, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 connection behind a Kysely instance opened by openDatabase, for the one hot
+ * write path that uses prepared statements directly (the ledger flush). Undefined on PostgreSQL
+ * and for transactions. Use it only inside `db.connection().execute(...)`, which holds Kysely's
+ * connection lock so that no Kysely transaction is open at the same time.
+ */
+export function sqliteHandle(db: object): BetterSqlite3.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 export async function openDatabase(url: string, opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const target = resolveDatabaseUrl(url, opts.dataDir);
   mkdirSync(opts.dataDir, { recursive: true });
@@ -74,6 +86,7 @@ function openSqlite(path: string): OpenedDatabase {
     throw err;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  sqliteHandles.set(db, conn);
   return { db, dialect: 'sqlite', close: once(() => db.destroy()) };
 }
 

@@ -9,6 +9,8 @@ import { sql, type Kysely } from 'kysely';
 import type { BaselineEntry, LedgerBatch, LedgerEntry } from '../shared/ledger-batch.js';
 import type { Database } from './schema.js';
 import { chunksFor, inTransaction, nowSeconds, toInt, valuesRows } from './util.js';
+import { sqliteHandle } from './database.js';
+import { applySqliteBatch } from './ledger.sqlite.js';
 
 export interface PeerBaselineRecord {
   userId: number;
@@ -40,6 +42,12 @@ export async function applyLedgerBatch(
 ): Promise<{ applied: boolean }> {
   const entries = mergeEntries(batch.entries);
   const baselines = mergeBaselines(batch.baselines);
+  const raw = sqliteHandle(db);
+  if (raw !== undefined) {
+    // SQLite: the same writes through cached prepared statements, in one synchronous transaction
+    // (5-10x cheaper than compiling multi-row statements; the flush runs on the tracker's thread).
+    return db.connection().execute(async () => applySqliteBatch(raw, batch.id, now, entries, baselines));
+  }
   return inTransaction(db, async (trx) => {
     const claimed = await trx
       .insertInto('ledger_batch')
@@ -272,7 +280,9 @@ export async function loadPeerBaselines(db: Kysely<Database>, since: number): Pr
     .selectFrom('peer_baseline')
     .selectAll()
     .where('updated_at', '>=', since)
-    .orderBy(['torrent_id', 'user_id', 'peer_id'])
+    .orderBy('torrent_id')
+    .orderBy('user_id')
+    .orderBy('peer_id')
     .execute();
   return rows.map((r) => ({
     userId: r.user_id,
