@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe/it return */
 /**
  * MemoryPeerStore: the shared contract, then model-based tests (fast-check): random sequences of
  * announces, stops, sweeps and drops are replayed against the store and against a plain Map model,
@@ -280,21 +279,21 @@ describe('MemoryPeerStore against a model', () => {
   it('small swarms, heavy collisions (many users per swarm, per-user cap 2)', () => {
     fc.assert(
       fc.property(fc.array(cmdArb(3, 4, 6, 100), { maxLength: 150, size: 'max' }), (cmds) => run(cmds, 2, 3, 2)),
-      { numRuns: 300 },
+      { numRuns: 300, interruptAfterTimeLimit: 60_000 },
     );
   });
 
   it('growth past the initial capacities', () => {
     fc.assert(
       fc.property(fc.array(cmdArb(40, 6, 200, 60), { minLength: 200, maxLength: 1200, size: 'max' }), (cmds) => run(cmds, 3, 40, 2)),
-      { numRuns: 25 },
+      { numRuns: 25, interruptAfterTimeLimit: 60_000 },
     );
   });
 
   it('public mode (user 0 only, no cap)', () => {
     fc.assert(
       fc.property(fc.array(cmdArb(4, 1, 300, 100), { maxLength: 400, size: 'max' }), (cmds) => run(cmds, 1, 4, 2)),
-      { numRuns: 60 },
+      { numRuns: 60, interruptAfterTimeLimit: 60_000 },
     );
   });
 });
@@ -353,7 +352,7 @@ describe('MemoryPeerStore at scale', () => {
       alive.delete(`${h}:${k}`);
       stopped++;
     }
-    assert.ok(stopped > 9000);
+    assert.ok(stopped > 9000, `only ${stopped} stopped`);
     store.checkInvariants();
     assert.equal(store.stats().peers, alive.size);
     const limit = base + 50 + rnd(10);

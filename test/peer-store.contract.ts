@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test tracks the promises describe/it return */
 /**
  * The PeerStore contract: one node:test suite that any implementation must pass (the in-memory
  * store, the Redis store). It only uses the port (src/swarm/peer-store.ts) and awaits every call.
@@ -6,6 +5,9 @@
  * `make` receives the options the suite relies on (maxPeersPerUser = CONTRACT_MAX_PEERS_PER_USER);
  * a factory that ignores them must create its store with that cap. Each test gets a fresh store and
  * closes it.
+ *
+ * Every assert.ok carries a message: without one, node builds the message from the source text,
+ * which under tsx can hang instead of failing.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -438,7 +440,7 @@ export function peerStoreContract(
           const got = selected(o);
           assert.equal(got.length, 10);
           assert.equal(new Set(got).size, 10, 'no duplicates in one answer');
-          assert.ok(!got.includes(idOf(50)));
+          assert.ok(!got.includes(idOf(50)), 'not itself');
           for (const x of got) seenByLeecher.add(x);
         }
         assert.equal(seenByLeecher.size, 99, 'a leecher saw every other peer');
