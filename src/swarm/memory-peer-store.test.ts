@@ -1,0 +1,112 @@
+/**
+ * White-box checks of MemoryPeerStore (the behaviour is covered by test/memory-peer-store.test.ts:
+ * the contract and the model-based tests).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { InfoHash } from '../shared/types.js';
+import { MemoryPeerStore, PEER_SLOT_BYTES } from './memory-peer-store.js';
+import type { PeerAnnounce } from './peer-store.js';
+
+const H = (n: number): InfoHash => n.toString(16).padStart(40, '0') as InfoHash;
+
+function req(n: number, over: Partial<PeerAnnounce> = {}): PeerAnnounce {
+  const peerId = new Uint8Array(20);
+  peerId[16] = n >>> 24;
+  peerId[17] = n >>> 16;
+  peerId[18] = n >>> 8;
+  peerId[19] = n;
+  return {
+    infoHash: H(1),
+    userId: 0,
+    peerId,
+    ip: Uint8Array.of(10, n >>> 16, n >>> 8, n),
+    port: 1000 + (n % 60000),
+    uploaded: 0,
+    downloaded: 0,
+    left: 1,
+    event: 'none',
+    numwant: 0,
+    wantPeerIds: false,
+    now: 1_700_000_000,
+    ...over,
+  };
+}
+
+describe('MemoryPeerStore internals', () => {
+  it('keeps the per-peer slot at 63 bytes', () => {
+    assert.equal(PEER_SLOT_BYTES, 63);
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 1024, initialSwarmCapacity: 256 });
+    // slab + lookup table (1024 / 0.75 -> 2048 buckets) + swarms + the 64-slot selection scratch.
+    assert.equal(s.typedBytes(), 1024 * 63 + 2048 * 4 + 256 * 20 + 64 * 4);
+  });
+
+  it('grows by doubling and stays consistent', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 2, initialSwarmCapacity: 2 });
+    for (let n = 0; n < 5000; n++) s.announce(req(n, { infoHash: H(n % 37), ip: n % 9 === 0 ? new Uint8Array(16).fill(n & 255) : req(n).ip }));
+    s.checkInvariants();
+    assert.equal(s.stats().peers, 5000);
+    // 5000 peers -> 8192 slots; 5000 table entries -> 8192 buckets (load 0.61); 37 swarms -> 64.
+    const v6 = Math.ceil(5000 / 9);
+    const v6cap = 64 * 2 ** Math.ceil(Math.log2(v6 / 64));
+    assert.equal(s.typedBytes(), 8192 * 63 + 8192 * 4 + 64 * 20 + v6cap * 22 + 64 * 4);
+  });
+
+  it('counts a user’s peers in a swarm from the probe run, across many users', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 2, initialPeerCapacity: 2 });
+    let refused = 0;
+    for (let n = 0; n < 3000; n++) {
+      const o = s.announce(req(n, { userId: (n % 500) + 1, infoHash: H(n % 3) }));
+      if (o.refused) refused++;
+    }
+    // Each (user, swarm) pair is offered 2 peers: 500 users x 3 swarms x 2 = all 3000 fit.
+    assert.equal(refused, 0);
+    for (let n = 3000; n < 4500; n++) {
+      const o = s.announce(req(n, { userId: (n % 500) + 1, infoHash: H(n % 3) }));
+      if (o.refused) refused++;
+    }
+    assert.equal(refused, 1500, 'every third peer of a pair is refused');
+    s.checkInvariants();
+  });
+
+  it('reuses IPv6 side-slab entries and slots', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 4 });
+    const v6 = (n: number): Uint8Array => new Uint8Array(16).fill(n);
+    for (let round = 0; round < 50; round++) {
+      for (let n = 0; n < 4; n++) s.announce(req(n, { ip: v6(n + round), now: 1_700_000_000 + round }));
+      s.announce(req(1, { event: 'stopped' }));
+      s.announce(req(2, { ip: Uint8Array.of(1, 2, 3, 4) }));
+      s.checkInvariants();
+    }
+    const before = s.typedBytes();
+    for (let n = 0; n < 4; n++) s.announce(req(n, { ip: v6(n) }));
+    assert.equal(s.typedBytes(), before, 'no growth from churn');
+    assert.equal(s.stats().ipv6, 4);
+  });
+
+  it('rejects malformed peer ids and addresses', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
+    assert.throws(() => s.announce(req(1, { peerId: new Uint8Array(19) })), RangeError);
+    assert.throws(() => s.announce(req(1, { ip: new Uint8Array(6) })), RangeError);
+    assert.equal(s.stats().peers, 0);
+  });
+
+  it('starts afresh after close', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 2 });
+    for (let n = 0; n < 100; n++) s.announce(req(n));
+    s.close();
+    assert.deepEqual(s.stats(), { peers: 0, seeders: 0, leechers: 0, torrents: 0, ipv4: 0, ipv6: 0 });
+    assert.equal(s.announce(req(1)).isNew, true);
+    s.checkInvariants();
+  });
+
+  it('restarts the slab from the bottom once a sweep empties it', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 2 });
+    for (let n = 0; n < 100; n++) s.announce(req(n, { infoHash: H(n % 10) }));
+    assert.deepEqual(s.sweep(2_000_000_000), { expired: 100, swarmsRemoved: 10 });
+    s.checkInvariants();
+    for (let n = 0; n < 100; n++) s.announce(req(n, { infoHash: H(n % 7) }));
+    s.checkInvariants();
+    assert.equal(s.stats().peers, 100);
+  });
+});
