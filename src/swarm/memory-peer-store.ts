@@ -370,7 +370,7 @@ export class MemoryPeerStore implements PeerStore {
       if (seeder) {
         const kl = Math.min(numwant, this.lN[sw]!);
         if (kl > this.sel.length) this.sel = new Uint32Array(kl);
-        n = this.take(this.lCur, sw, kl, NIL, 0);
+        n = this.take(this.lCur, this.lN, sw, kl, NIL, 0);
       } else {
         const S = this.sN[sw]!;
         const L = this.lN[sw]! - 1;
@@ -385,8 +385,8 @@ export class MemoryPeerStore implements PeerStore {
           ks = Math.min(S, numwant - kl);
         }
         if (ks + kl > this.sel.length) this.sel = new Uint32Array(ks + kl);
-        n = this.take(this.sCur, sw, ks, NIL, 0);
-        n = this.take(this.lCur, sw, kl, slot, n);
+        n = this.take(this.sCur, this.sN, sw, ks, NIL, 0);
+        n = this.take(this.lCur, this.lN, sw, kl, slot, n);
       }
     }
 
@@ -530,21 +530,25 @@ export class MemoryPeerStore implements PeerStore {
     v6[vo + 17] = port;
   }
 
-  /** Takes up to k peers from a ring, from its cursor, skipping `self`; appends to `sel` from n. */
-  private take(cur: Uint32Array, s: number, k: number, self: number, n: number): number {
+  /**
+   * Takes up to k peers from a ring, from its cursor, skipping `self`; appends to `sel` from n. The
+   * walk is bounded by the ring's count too, so that a corrupted ring could never hang the tracker.
+   */
+  private take(cur: Uint32Array, cnt: Uint32Array, s: number, k: number, self: number, n: number): number {
     if (k <= 0) return n;
     let c = cur[s]!;
     if (c === NIL) return n;
     const next = this.next;
     const sel = this.sel;
     const start = c;
+    let steps = cnt[s]!;
     do {
       if (c !== self) {
         sel[n++] = c;
         k--;
       }
       c = next[c]!;
-    } while (k > 0 && c !== start);
+    } while (k > 0 && c !== start && --steps > 0);
     cur[s] = c;
     return n;
   }
