@@ -57,7 +57,15 @@ export class UdpTracker {
   /** Binds one socket; `host` decides the family. Returns the bound port. */
   async listen(host: string, port: number): Promise<number> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const sock = createSocket({ type, ipv6Only: type === 'udp6', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    const sock = createSocket({
+      type,
+      ipv6Only: type === 'udp6',
+      recvBufferSize: 4 << 20,
+      sendBufferSize: 4 << 20,
+      // Replies only ever go to the address a datagram came from, an IP literal: skip the default
+      // dns.lookup, which defers every send by a process.nextTick.
+      lookup: (address, _opts, cb) => (cb as (err: null, address: string, family: number) => void)(null, address, type === 'udp6' ? 6 : 4),
+    });
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(port, host, () => {
@@ -167,8 +175,8 @@ export class UdpTracker {
   }
 
   private send(sock: Socket, data: Uint8Array, rinfo: RemoteInfo): void {
-    sock.send(data, rinfo.port, rinfo.address, (err) => {
-      if (err) this.o.stats.countUdpDrop('send_error');
-    });
+    // No callback: libuv can then try a synchronous send first; errors reach the socket's
+    // 'error' listener.
+    sock.send(data, rinfo.port, rinfo.address);
   }
 }
