@@ -11,6 +11,7 @@ import type { Config } from './config/schema.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadPeerBaselines } from './db/ledger.repository.js';
+import { directLedgerWriter, sqliteWorkerLedgerWriter, type LedgerWriter } from './db/ledger-writer.js';
 import type { Database } from './db/schema.js';
 import { flushLedger, pruneBaselines, refreshAccess, sweepPeers } from './jobs/tracker-jobs.js';
 import { Periodic } from './jobs/periodic.js';
@@ -99,6 +100,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   );
 
   let database: { db: Kysely<Database>; close(): Promise<void> } | null = null;
+  let writer: LedgerWriter | null = null;
   let metrics: Metrics | null = null;
   let web: FastifyInstance | null = null;
   let http: HttpTracker | null = null;
@@ -112,7 +114,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     if (!database) throw new Error('database not open: call start() first');
     return database.db;
   };
-  const flush = () => flushLedger(db(), ledger, log, metrics ?? undefined);
+  const flush = () => {
+    if (!writer) throw new Error('database not open: call start() first');
+    return flushLedger(writer, ledger, log, metrics ?? undefined);
+  };
   const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl);
 
   return {
@@ -131,6 +136,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       const opened = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
       database = opened;
       await migrateToLatest(opened.db);
+      writer = opened.sqlitePath !== null ? sqliteWorkerLedgerWriter(opened.sqlitePath) : directLedgerWriter(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
       const restored = service.restoreBaselines(await loadPeerBaselines(opened.db, now - config.ledger.baseline_retention));
@@ -233,6 +239,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       if (database) {
         // Final flush: everything credited so far reaches the database.
         for (let i = 0; i < 3 && ledger.depth() > 0; i++) if (!(await flush())) break;
+        await writer?.close();
+        writer = null;
         await database.close();
         database = null;
       }

@@ -31,6 +31,8 @@ export interface OpenDatabaseOptions {
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** The SQLite file (absolute), or null for PostgreSQL and in-memory databases. */
+  sqlitePath: string | null;
   /** Closes the connection or pool. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -72,12 +74,11 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions): Prom
   return target.dialect === 'sqlite' ? openSqlite(target.path) : openPostgres(target.connectionString, opts);
 }
 
-function openSqlite(path: string): OpenedDatabase {
-  const memory = path === ':memory:';
-  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+/** A better-sqlite3 connection with Essaim's settings (WAL, foreign keys, busy timeout). */
+export function openSqliteConnection(path: string): BetterSqlite3.Database {
   const conn = new BetterSqlite3(path);
   try {
-    if (!memory) conn.pragma('journal_mode = WAL');
+    if (path !== ':memory:') conn.pragma('journal_mode = WAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
     conn.pragma('synchronous = NORMAL');
@@ -85,9 +86,16 @@ function openSqlite(path: string): OpenedDatabase {
     conn.close();
     throw err;
   }
+  return conn;
+}
+
+function openSqlite(path: string): OpenedDatabase {
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  const conn = openSqliteConnection(path);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
   sqliteHandles.set(db, conn);
-  return { db, dialect: 'sqlite', close: once(() => db.destroy()) };
+  return { db, dialect: 'sqlite', sqlitePath: memory ? null : resolve(path), close: once(() => db.destroy()) };
 }
 
 async function openPostgres(connectionString: string, opts: OpenDatabaseOptions): Promise<OpenedDatabase> {
@@ -110,7 +118,7 @@ async function openPostgres(connectionString: string, opts: OpenDatabaseOptions)
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'postgres', close: once(() => db.destroy()) };
+  return { db, dialect: 'postgres', sqlitePath: null, close: once(() => db.destroy()) };
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

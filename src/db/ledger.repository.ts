@@ -66,7 +66,8 @@ export async function applyLedgerBatch(
   });
 }
 
-function mergeEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
+/** Merges entries of the same (member, torrent) and rounds counters (throws on non-finite ones). */
+export function mergeEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
   const byKey = new Map<string, LedgerEntry>();
   for (const raw of entries) {
     const e = normaliseEntry(raw);
@@ -119,7 +120,8 @@ function normaliseEntry(e: LedgerEntry): LedgerEntry {
   };
 }
 
-function mergeBaselines(baselines: readonly BaselineEntry[]): BaselineEntry[] {
+/** Keeps the last baseline of each peer, normalised. */
+export function mergeBaselines(baselines: readonly BaselineEntry[]): BaselineEntry[] {
   const byKey = new Map<string, BaselineEntry>();
   for (const b of baselines) {
     const peerId = b.peerId.toLowerCase();

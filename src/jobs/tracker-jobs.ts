@@ -4,7 +4,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { applyLedgerBatch, prunePeerBaselines } from '../db/ledger.repository.js';
+import { prunePeerBaselines } from '../db/ledger.repository.js';
+import type { LedgerWriter } from '../db/ledger-writer.js';
 import { listTrackerUsers } from '../db/user.repository.js';
 import { listTrackerTorrents } from '../db/torrent.repository.js';
 import { listClientRules } from '../db/client-rule.repository.js';
@@ -16,7 +17,7 @@ import type { Ledger } from '../swarm/ledger.js';
 import type { PeerStore } from '../swarm/peer-store.js';
 
 /** Writes one batch; on failure the same batch is retried at the next flush. Returns false on failure. */
-export async function flushLedger(db: Kysely<Database>, ledger: Ledger, log: Logger, metrics?: Metrics): Promise<boolean> {
+export async function flushLedger(writer: LedgerWriter, ledger: Ledger, log: Logger, metrics?: Metrics): Promise<boolean> {
   // Drain: a retried batch first, then what accumulated meanwhile.
   for (let i = 0; i < 4; i++) {
     const batch = ledger.take();
@@ -26,11 +27,12 @@ export async function flushLedger(db: Kysely<Database>, ledger: Ledger, log: Log
     }
     const t0 = performance.now();
     try {
-      await applyLedgerBatch(db, batch);
+      await writer.write(batch);
       ledger.done(batch);
+      const ms = performance.now() - t0;
       metrics?.flushes.inc({ result: 'ok' });
-      metrics?.flushDuration.observe({ result: 'ok' }, (performance.now() - t0) / 1000);
-      log.debug({ entries: batch.entries.length, baselines: batch.baselines.length }, 'ledger flushed');
+      metrics?.flushDuration.observe({ result: 'ok' }, ms / 1000);
+      log.debug({ entries: batch.entries.length, baselines: batch.baselines.length, ms: Math.round(ms) }, 'ledger flushed');
     } catch (err) {
       ledger.failed(batch);
       metrics?.flushes.inc({ result: 'failed' });

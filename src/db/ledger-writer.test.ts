@@ -1,0 +1,70 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LedgerBatch } from '../shared/ledger-batch.js';
+import { openDatabase, type OpenedDatabase } from './database.js';
+import { sqliteWorkerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
+import { migrateToLatest } from './migrate.js';
+import { registerTorrent } from './torrent.repository.js';
+import { createUser, getUserTraffic } from './user.repository.js';
+
+function batch(id: string, userId: number, torrentId: number, up: number): LedgerBatch {
+  return {
+    id,
+    entries: [
+      { userId, torrentId, uploaded: up, downloaded: 0, rawUploaded: up, rawDownloaded: 0, seedTime: 5, leechTime: 0, announces: 1, completions: 0, completedAt: null, firstSeenAt: 100, lastSeenAt: 100 },
+    ],
+    baselines: [{ userId, torrentId, peerId: 'ab'.repeat(20), uploaded: up, downloaded: 0, updatedAt: 100, removed: false }],
+  };
+}
+
+describe('SQLite ledger writer thread', () => {
+  let dir: string;
+  let d: OpenedDatabase;
+  let writer: LedgerWriter;
+  let user: number;
+  let torrent: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'essaim-writer-'));
+    d = await openDatabase('', { dataDir: dir, poolSize: 1 });
+    await migrateToLatest(d.db);
+    user = (await createUser(d.db, { username: 'w', now: 1 })).id;
+    torrent = (await registerTorrent(d.db, { name: 't', infoHashV1: 'e'.repeat(40), now: 1 })).id;
+    writer = sqliteWorkerLedgerWriter(d.sqlitePath!);
+  });
+  after(async () => {
+    await writer.close();
+    await d.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a batch in its own connection, visible to the main one', async () => {
+    assert.deepEqual(await writer.write(batch('w-1', user, torrent, 1000)), { applied: true });
+    const t = await getUserTraffic(d.db, user);
+    assert.equal(t.uploaded, 1000);
+    assert.equal(t.seedTime, 5);
+    const b = await d.db.selectFrom('peer_baseline').selectAll().execute();
+    assert.equal(b.length, 1);
+    assert.equal(Number(b[0]!.uploaded), 1000);
+  });
+
+  it('skips a batch id it has already applied', async () => {
+    assert.deepEqual(await writer.write(batch('w-1', user, torrent, 1000)), { applied: false });
+    assert.equal((await getUserTraffic(d.db, user)).uploaded, 1000);
+  });
+
+  it('reports a failing batch and keeps working', async () => {
+    await assert.rejects(writer.write(batch('w-bad', 999_999, torrent, 5)), /FOREIGN KEY/i);
+    assert.deepEqual(await writer.write(batch('w-2', user, torrent, 1)), { applied: true });
+    assert.equal((await getUserTraffic(d.db, user)).uploaded, 1001);
+  });
+
+  it('starts a new thread after close', async () => {
+    await writer.close();
+    assert.deepEqual(await writer.write(batch('w-3', user, torrent, 1)), { applied: true });
+    assert.equal((await getUserTraffic(d.db, user)).uploaded, 1002);
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * The SQLite ledger writer thread (see ledger-writer.ts): its own connection to the database
+ * file, one transaction per batch through applySqliteBatch.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteConnection } from './database.js';
+import { mergeBaselines, mergeEntries } from './ledger.repository.js';
+import { applySqliteBatch } from './ledger.sqlite.js';
+import type { WorkerReply, WorkerRequest } from './ledger-writer.js';
+
+const { path } = workerData as { path: string };
+const conn = openSqliteConnection(path);
+const port = parentPort!;
+
+port.on('message', (m: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const r = applySqliteBatch(conn, m.batch.id, now, mergeEntries(m.batch.entries), mergeBaselines(m.batch.baselines));
+    reply = { id: m.id, ok: true, applied: r.applied };
+  } catch (err) {
+    reply = { id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  port.postMessage(reply);
+});
