@@ -93,18 +93,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('user_torrent_torrent_id_idx').on('user_torrent').column('torrent_id').execute();
 
-  await db.schema
+  // The crash-safety baselines are rewritten at every ledger flush, one row per announcing peer:
+  // the table is kept as cheap to write as possible. No foreign keys (a check per row on two
+  // parents doubled the cost of an upsert; rows of gone members or torrents are pruned by age)
+  // and no secondary index (pruning and the start-up load scan it). On SQLite the rows live in
+  // the primary key's b-tree (WITHOUT ROWID): one b-tree write per upsert instead of two.
+  let baselines = db.schema
     .createTable('peer_baseline')
-    .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
-    .addColumn('torrent_id', 'integer', (c) => c.notNull().references('torrent.id').onDelete('cascade'))
-    .addColumn('peer_id', 'text', (c) => c.notNull().check(lowerHex('peer_id', 40)))
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('torrent_id', 'integer', (c) => c.notNull())
+    .addColumn('peer_id', 'text', (c) => c.notNull())
     .addColumn('uploaded', 'bigint', (c) => c.notNull())
     .addColumn('downloaded', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('peer_baseline_pk', ['user_id', 'torrent_id', 'peer_id'])
-    .execute();
-  await db.schema.createIndex('peer_baseline_torrent_id_idx').on('peer_baseline').column('torrent_id').execute();
-  await db.schema.createIndex('peer_baseline_updated_at_idx').on('peer_baseline').column('updated_at').execute();
+    .addPrimaryKeyConstraint('peer_baseline_pk', ['user_id', 'torrent_id', 'peer_id']);
+  if (!pg) baselines = baselines.modifyEnd(sql`without rowid`);
+  await baselines.execute();
 
   await db.schema
     .createTable('client_rule')
