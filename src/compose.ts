@@ -186,8 +186,11 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
             listening.udpTracker.push(url('udp', host, port));
           }
         }
+        const flushJob = new Periodic('ledger-flush', config.ledger.flush_interval * 1000, async () => void (await flush()), log);
         jobs.push(
-          new Periodic('ledger-flush', config.ledger.flush_interval * 1000, async () => void (await flush()), log),
+          flushJob,
+          // Under load the ledger is written as soon as it holds max_pending entries.
+          new Periodic('ledger-pressure', 250, () => (ledger.depth() >= config.ledger.max_pending ? flushJob.runNow() : undefined), log),
           new Periodic('access-refresh', tc.access_refresh_interval * 1000, refresh, log),
           new Periodic('peer-sweep', tc.sweep_interval * 1000, () => sweepPeers(store, clock, tc.peer_timeout), log),
           new Periodic('baseline-prune', 3600 * 1000, () => pruneBaselines(db(), clock, config.ledger.baseline_retention), log),

@@ -145,6 +145,11 @@ export const configSchema = {
   },
   ledger: {
     flush_interval: seconds(5, { min: 1 }, 'How often traffic is written to the database, in seconds.'),
+    max_pending: int(
+      50000,
+      { min: 100 },
+      'Write the ledger early when this many (member, torrent) entries are waiting, bounding its memory under load.',
+    ),
     baseline_retention: seconds(
       172800,
       { min: 1 },
