@@ -84,6 +84,18 @@ describe('MemoryPeerStore internals', () => {
     assert.equal(s.stats().ipv6, 4);
   });
 
+  it('gives a leecher at least one seeder when there is one (share rounded up)', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
+    s.announce(req(0, { left: 0 }));
+    for (let n = 1; n <= 100; n++) s.announce(req(n));
+    const o = s.announce(req(50, { numwant: 10, wantPeerIds: true }));
+    assert.equal(o.peers4.length / 6, 10);
+    const ids = o.peerIds4!;
+    let seeders = 0;
+    for (let k = 0; k < ids.length; k += 20) if (ids[k + 19] === 0 && ids[k + 18] === 0) seeders++;
+    assert.equal(seeders, 1, 'the lone seeder is in the answer');
+  });
+
   it('rejects malformed peer ids and addresses', () => {
     const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
     assert.throws(() => s.announce(req(1, { peerId: new Uint8Array(19) })), RangeError);

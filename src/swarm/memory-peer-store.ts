@@ -735,7 +735,10 @@ export class MemoryPeerStore implements PeerStore {
     const mask = this.tmask;
     let i = this.slotHash(slot) & mask;
     const e = slot + 1;
-    while (t[i] !== e) i = (i + 1) & mask;
+    for (let x = t[i]!; x !== e; x = t[i]!) {
+      if (x === 0) return; // not in the table (cannot happen; never loop over the whole table)
+      i = (i + 1) & mask;
+    }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
@@ -885,8 +888,8 @@ export class MemoryPeerStore implements PeerStore {
   dropSwarm(infoHash: InfoHash): void {
     const s = this.swarmIndex.get(infoHash);
     if (s === undefined) return;
-    while (this.sCur[s] !== NIL) this.removePeer(this.sCur[s]!);
-    while (this.lCur[s] !== NIL) this.removePeer(this.lCur[s]!);
+    for (let n = this.sN[s]!; n > 0; n--) this.removePeer(this.sCur[s]!);
+    for (let n = this.lN[s]!; n > 0; n--) this.removePeer(this.lCur[s]!);
     this.removeSwarm(s);
   }
 
