@@ -13,7 +13,9 @@ const table = (dir) => (dir && existsSync(`${dir}/table.md`) ? readFileSync(`${d
 let ot = 'unknown';
 try {
   ot = execSync("dpkg-query -W -f='${Version}' opentracker", { encoding: 'utf8' });
-} catch {}
+} catch {
+  // not a Debian system: the version stays "unknown"
+}
 const block = `${BEGIN}
 Produced by \`npm run bench\` (\`${command.trim()}\`) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC:
 ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node.js ${process.version}, opentracker ${ot} (Debian).

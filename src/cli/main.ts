@@ -210,7 +210,7 @@ async function torrentCommand(config: Config, sub: string | undefined, arg: stri
   await withDb(config, async (db) => {
     switch (sub) {
       case 'register': {
-        let v1: string | null = null;
+        let v1: string | null;
         let v2: string | null = null;
         let name = flag(p, '--name') ?? null;
         let size = 0;
@@ -229,7 +229,7 @@ async function torrentCommand(config: Config, sub: string | undefined, arg: stri
           const hashes = [v1, v2 ? v2.slice(0, 40) : null].filter((h): h is string => h !== null);
           out(json, { id: t.id, infoHashes: hashes }, `registered torrent ${t.id}: ${hashes.join(', ')}`);
         } catch (err) {
-          if (err instanceof DuplicateInfoHashError) throw new Error(`already registered as torrent ${err.torrentId}`);
+          if (err instanceof DuplicateInfoHashError) throw new Error(`already registered as torrent ${err.torrentId}`, { cause: err });
           throw err;
         }
         return;
