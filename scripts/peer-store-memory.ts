@@ -2,7 +2,7 @@
  * Memory and speed of the in-memory peer store, without the network.
  *
  *   node --expose-gc --import tsx scripts/peer-store-memory.ts [--peers 1000000] [--torrents 100000]
- *        [--layout block|stride] [--max-per-user 10] [--passes 2] [--idle 90]
+ *        [--layout block|stride] [--order scattered|sequential] [--max-per-user 10] [--passes 2] [--idle 90]
  *
  * Fills a MemoryPeerStore with distinct peers (peer k: user k % 50000 + 1, one in 20 over IPv6, one
  * in 4 a seeder), as `started` announces with numwant 50, then prints the memory per peer measured
@@ -36,8 +36,11 @@ const layout = arg('layout', 'block');
 const maxPerUser = Number(arg('max-per-user', '10'));
 const passes = Number(arg('passes', '2'));
 const idleMax = Number(arg('idle', '90'));
-if (!(N > 0 && T > 0 && T <= N) || (layout !== 'block' && layout !== 'stride')) {
-  console.error('usage: --peers N --torrents T (T <= N) [--layout block|stride] [--max-per-user M] [--passes P]');
+const order = arg('order', 'scattered');
+if (!(N > 0 && T > 0 && T <= N) || (layout !== 'block' && layout !== 'stride') || (order !== 'scattered' && order !== 'sequential')) {
+  console.error(
+    'usage: --peers N --torrents T (T <= N) [--layout block|stride] [--order scattered|sequential] [--max-per-user M] [--passes P] [--idle S]',
+  );
   process.exit(2);
 }
 
@@ -118,9 +121,22 @@ const before = settle();
 const newBefore = newSpace();
 const store = new MemoryPeerStore({ maxPeersPerUser: maxPerUser });
 
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+function coprimeStride(x: number): number {
+  let st = x % N || 1;
+  while (gcd(st, N) !== 1) st++;
+  return st;
+}
+
+// Peers join in a scattered order (as they do: every swarm gets joiners all the time), so that a
+// swarm's peers end up spread over the slab; --order sequential fills swarm after swarm instead.
+const fillStride = order === 'scattered' ? coprimeStride(611953) : 1;
 let t0 = performance.now();
 let refused = 0;
-for (let k = 0; k < N; k++) {
+for (let i = 0, k = 0; i < N; i++, k = (k + fillStride) % N) {
   fillRequest(k);
   req.event = 'started';
   req.now = BASE;
@@ -143,7 +159,7 @@ function report(label: string, m: NodeJS.MemoryUsage, peers: number): void {
   console.log(`      of which arrayBufs  ${mb(ab)}  = ${(ab / peers).toFixed(1)} B/peer`);
 }
 
-console.log(`peer store memory: ${N} peers over ${T} torrents (layout ${layout}), node ${process.version}`);
+console.log(`peer store memory: ${N} peers over ${T} torrents (layout ${layout}, ${order} joins), node ${process.version}`);
 console.log(`  stored: ${st.peers} peers (${st.seeders} seeders, ${st.ipv6} IPv6), ${st.torrents} torrents, ${refused} refused`);
 console.log(`  typed arrays held     ${mb(store.typedBytes())}  = ${(store.typedBytes() / st.peers).toFixed(1)} B/peer`);
 report('right after the fill and full GCs:', after, st.peers);
@@ -158,12 +174,7 @@ if (idleMax > 0) {
 console.log(`  fill (new peers)      ${((N / fillMs) * 1000).toFixed(0)} announces/s`);
 
 // Re-announces in a scattered order (a stride coprime with N walks every peer once per pass).
-let stride = 999983 % N || 1;
-while (gcd(stride, N) !== 1) stride++;
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
+const stride = coprimeStride(999983);
 let returned = 0;
 for (let p = 0; p < passes; p++) {
   t0 = performance.now();
@@ -180,6 +191,26 @@ for (let p = 0; p < passes; p++) {
   }
   const ms = performance.now() - t0;
   console.log(`  re-announce pass ${p + 1}     ${((N / ms) * 1000).toFixed(0)} announces/s (numwant 50, ${(returned / N / (p + 1)).toFixed(1)} peers each)`);
+}
+
+// The same with the info hash strings built beforehand (and their hash codes cached by V8): the
+// store alone, without the cost of making a request's key.
+{
+  const hashes: InfoHash[] = [];
+  for (let t = 0; t < T; t++) hashes.push(infoHashOf(t));
+  t0 = performance.now();
+  let k = 0;
+  for (let i = 0; i < N; i++) {
+    k += stride;
+    if (k >= N) k -= N;
+    fillRequest(k);
+    req.infoHash = hashes[torrentOf(k)]!;
+    req.event = 'none';
+    req.now = BASE + 1800 * (passes + 1);
+    store.announce(req);
+  }
+  const ms = performance.now() - t0;
+  console.log(`  re-announce, prebuilt info hash strings  ${((N / ms) * 1000).toFixed(0)} announces/s`);
 }
 
 t0 = performance.now();

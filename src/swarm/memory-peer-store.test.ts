@@ -34,11 +34,12 @@ function req(n: number, over: Partial<PeerAnnounce> = {}): PeerAnnounce {
 }
 
 describe('MemoryPeerStore internals', () => {
-  it('keeps the per-peer slot at 63 bytes', () => {
-    assert.equal(PEER_SLOT_BYTES, 63);
+  it('keeps a peer in a 64-byte record and a swarm in 48 bytes', () => {
+    assert.equal(PEER_SLOT_BYTES, 64);
     const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 1024, initialSwarmCapacity: 256 });
-    // slab + lookup table (1024 / 0.75 -> 2048 buckets) + swarms + the 64-slot selection scratch.
-    assert.equal(s.typedBytes(), 1024 * 63 + 2048 * 4 + 256 * 20 + 64 * 4);
+    // slab + peer table (1024 / 0.75 -> 2048 buckets) + swarm records + swarm table (256 / 0.75 -> 512)
+    // + the 64-slot selection scratch.
+    assert.equal(s.typedBytes(), 1024 * 64 + 2048 * 4 + 256 * 48 + 512 * 4 + 64 * 4);
   });
 
   it('grows by doubling and stays consistent', () => {
@@ -46,10 +47,11 @@ describe('MemoryPeerStore internals', () => {
     for (let n = 0; n < 5000; n++) s.announce(req(n, { infoHash: H(n % 37), ip: n % 9 === 0 ? new Uint8Array(16).fill(n & 255) : req(n).ip }));
     s.checkInvariants();
     assert.equal(s.stats().peers, 5000);
-    // 5000 peers -> 8192 slots; 5000 table entries -> 8192 buckets (load 0.61); 37 swarms -> 64.
+    // 5000 peers -> 8192 slots; 5000 table entries -> 8192 buckets (load 0.61); 37 swarms -> 64
+    // records and 64 buckets.
     const v6 = Math.ceil(5000 / 9);
     const v6cap = 64 * 2 ** Math.ceil(Math.log2(v6 / 64));
-    assert.equal(s.typedBytes(), 8192 * 63 + 8192 * 4 + 64 * 20 + v6cap * 22 + 64 * 4);
+    assert.equal(s.typedBytes(), 8192 * 64 + 8192 * 4 + 64 * 48 + 64 * 4 + v6cap * 22 + 64 * 4);
   });
 
   it('counts a user’s peers in a swarm from the probe run, across many users', () => {
@@ -96,11 +98,27 @@ describe('MemoryPeerStore internals', () => {
     assert.equal(seeders, 1, 'the lone seeder is in the answer');
   });
 
-  it('rejects malformed peer ids and addresses', () => {
+  it('rejects malformed peer ids, addresses and info hashes', () => {
     const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
     assert.throws(() => s.announce(req(1, { peerId: new Uint8Array(19) })), RangeError);
     assert.throws(() => s.announce(req(1, { ip: new Uint8Array(6) })), RangeError);
-    assert.equal(s.stats().peers, 0);
+    for (const bad of ['', 'ab'.repeat(19), 'ab'.repeat(21), 'g'.repeat(40), '0'.repeat(39) + '\u0130']) {
+      assert.throws(() => s.announce(req(1, { infoHash: bad as InfoHash })), RangeError, JSON.stringify(bad));
+      assert.deepEqual(s.scrape([bad as InfoHash]), [{ complete: 0, incomplete: 0, downloaded: 0 }]);
+      s.dropSwarm(bad as InfoHash);
+    }
+    assert.deepEqual(s.stats(), { peers: 0, seeders: 0, leechers: 0, torrents: 0, ipv4: 0, ipv6: 0 });
+  });
+
+  it('reads info hashes in either case and lists them in lowercase', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
+    const lower = '0123456789abcdef0123456789abcdeffedcba98' as InfoHash;
+    s.announce(req(1, { infoHash: lower }));
+    const o = s.announce(req(2, { infoHash: lower.toUpperCase() as InfoHash }));
+    assert.equal(o.incomplete, 2);
+    const seen: string[] = [];
+    s.forEachSwarm((h) => seen.push(h));
+    assert.deepEqual(seen, [lower]);
   });
 
   it('starts afresh after close', () => {
