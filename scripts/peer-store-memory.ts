@@ -10,8 +10,12 @@
  * arrayBuffers, which is shown on its own too). The fill's garbage grows V8's young generation
  * (up to 32 MiB, whatever the number of peers); the figures are printed right after the fill and
  * again once V8's memory reducer has shrunk it back (up to --idle seconds of idling, default 90;
- * --idle 0 skips it). Then it times re-announces (event none, numwant 50,
- * in a scattered order), a sweep that removes nothing, and a sweep that removes everything.
+ * --idle 0 skips it). Then it times re-announces (event none, numwant 50, in a scattered order), a
+ * sweep that removes nothing, and a sweep that removes everything.
+ *
+ * Peers join in a scattered order by default, so that a swarm's peers are spread over the slab as
+ * they are in a running tracker (--order sequential fills swarm after swarm: flattering, since the
+ * ring walks then read neighbouring records).
  *
  * Layouts: `block` puts peers k*T/N.. in torrent floor(k*T/N), so that each swarm's peers belong to
  * distinct users (the usual private-tracker shape); `stride` puts peer k in torrent k % T, which

@@ -44,9 +44,26 @@ describe('MemoryPeerStore internals', () => {
 
   it('grows by doubling and stays consistent', () => {
     const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 2, initialSwarmCapacity: 2 });
-    for (let n = 0; n < 5000; n++) s.announce(req(n, { infoHash: H(n % 37), ip: n % 9 === 0 ? new Uint8Array(16).fill(n & 255) : req(n).ip }));
+    const ipOf = (n: number): Uint8Array => (n % 9 === 0 ? new Uint8Array(16).fill(n & 255) : req(n).ip);
+    for (let n = 0; n < 5000; n++) {
+      s.announce(req(n, { infoHash: H(n % 37), ip: ipOf(n), uploaded: n * 2 ** 33, left: n % 2 }));
+    }
     s.checkInvariants();
     assert.equal(s.stats().peers, 5000);
+    // Every field survived the copies.
+    let seen = 0;
+    for (let h = 0; h < 37; h++) {
+      for (const p of s.dumpSwarm(H(h))) {
+        const n = (p.peerId[16]! << 24) | (p.peerId[17]! << 16) | (p.peerId[18]! << 8) | p.peerId[19]!;
+        assert.equal(n % 37, h);
+        assert.deepEqual([...p.ip], [...ipOf(n)], `address of peer ${n}`);
+        assert.equal(p.port, 1000 + n);
+        assert.equal(p.uploaded, n * 2 ** 33);
+        assert.equal(p.seeder, n % 2 === 0);
+        seen++;
+      }
+    }
+    assert.equal(seen, 5000);
     // 5000 peers -> 8192 slots; 5000 table entries -> 8192 buckets (load 0.61); 37 swarms -> 64
     // records and 64 buckets.
     const v6 = Math.ceil(5000 / 9);
