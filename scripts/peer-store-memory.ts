@@ -159,7 +159,7 @@ function report(label: string, m: NodeJS.MemoryUsage, peers: number): void {
   console.log(`  ${label}`);
   console.log(`    RSS delta             ${mb(rss)}  = ${(rss / peers).toFixed(1)} B/peer (V8 young generation grew ${mb(young)})`);
   console.log(`    heapUsed + external   ${mb(v8b)}  = ${(v8b / peers).toFixed(1)} B/peer`);
-  console.log(`      of which heapUsed   ${mb(heap)}  = ${(heap / peers).toFixed(1)} B/peer (swarm index: Map, key strings)`);
+  console.log(`      of which heapUsed   ${mb(heap)}  = ${(heap / peers).toFixed(1)} B/peer (JS heap)`);
   console.log(`      of which arrayBufs  ${mb(ab)}  = ${(ab / peers).toFixed(1)} B/peer`);
 }
 
