@@ -106,7 +106,7 @@ describe('tracker over loopback (private mode)', () => {
     const q = `info_hash=${percentEncodeAll(H_A)}&peer_id=${percentEncodeAll(peer(20))}&port=7002&uploaded=0&downloaded=0&left=1000&compact=0`;
     const dict = await httpGetRaw('127.0.0.1', httpPort, `${u.pathname}?${q}`);
     const peers = dict.dict!['peers'] as unknown as Array<Record<string, unknown>>;
-    assert.ok(Array.isArray(peers));
+    assert.ok(Array.isArray(peers), 'Array.isArray(peers)');
     const s = peers.find((x) => Number(x['port']) === 7001)!;
     assert.equal(String(s['ip']), '127.0.0.1');
     assert.deepEqual(s['peer id'], peer(10));
@@ -127,7 +127,7 @@ describe('tracker over loopback (private mode)', () => {
     assert.equal(await f(announceUrl(alice.passkey), { infoHash: H_DEL }), 'Unregistered torrent: duplicate of another upload');
     const r = await httpGetRaw('127.0.0.1', httpPort, `/${alice.passkey}/announce?info_hash=%zz&peer_id=x`);
     assert.equal(r.status, 200);
-    assert.ok(r.failure && r.failure.length > 0);
+    assert.ok(r.failure && r.failure.length > 0, 'r.failure && r.failure.length > 0');
   });
 
   it('caps the peers of one member on one torrent', async () => {
@@ -162,7 +162,7 @@ describe('tracker over loopback (private mode)', () => {
     await httpAnnounce(url, base({ peerId: peer(50), uploaded: 1000, downloaded: 4000 }));
     await httpAnnounce(url, base({ peerId: peer(50), uploaded: 3000, downloaded: 8000, left: 0, event: 'completed' }));
     await httpAnnounce(url, base({ peerId: peer(50), uploaded: 3000, downloaded: 8000, left: 0, event: 'stopped' }));
-    assert.ok(app.ledger.depth() > 0);
+    assert.ok(app.ledger.depth() > 0, 'app.ledger.depth() > 0');
     assert.equal(await app.flush(), true);
     assert.equal(app.ledger.depth(), 0);
     const after = await getUserTraffic(db, bob.id);
@@ -228,9 +228,9 @@ describe('tracker over loopback (private mode)', () => {
       const r = await c.announce({ infoHash: H_A, peerId: peer(90), downloaded: 0, left: 0, uploaded: 0, event: 'started', port: 9090, urlData: `/${bob.passkey}/announce` });
       assert.equal(r.action, 'announce');
       const noKey = await c.announce({ infoHash: H_A, peerId: peer(91), downloaded: 0, left: 10, uploaded: 0, port: 9091 });
-      assert.ok(noKey.action === 'error' && /^Passkey required/.test(noKey.message));
+      assert.ok(noKey.action === 'error' && /^Passkey required/.test(noKey.message), 'noKey.action === \'error\' && /^Passkey required/.test(noKey.message)');
       const unreg = await c.announce({ infoHash: hash('e'), peerId: peer(91), downloaded: 0, left: 10, uploaded: 0, port: 9091, urlData: `/${bob.passkey}/announce` });
-      assert.ok(unreg.action === 'error' && unreg.message === 'Unregistered torrent');
+      assert.ok(unreg.action === 'error' && unreg.message === 'Unregistered torrent', 'unreg.action === \'error\' && unreg.message === \'Unregistered torrent\'');
       const dropsBefore = app.stats.udpDropped.get('bad_connection_id') ?? 0;
       // a forged connection id: no answer at all
       const sock = createSocket('udp4');
@@ -263,7 +263,7 @@ describe('tracker over loopback (private mode)', () => {
     assert.match(text, /essaim_tracker_peers \d+/);
     assert.match(text, /essaim_ledger_queue_depth \d+/);
     assert.match(text, /essaim_ledger_flush_duration_seconds_count\{result="ok"\} \d+/);
-    assert.ok(!text.includes(alice.passkey));
+    assert.ok(!text.includes(alice.passkey), '!text.includes(alice.passkey)');
   });
 });
 

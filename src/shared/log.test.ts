@@ -24,7 +24,7 @@ test('the logger never writes a passkey, password or token', () => {
   const pk = 'fedcba9876543210fedcba9876543210';
   log.info({ url: `/${pk}/announce`, passkey: pk, user: { password: 'hunter2', token: 'tok' } }, 'hello');
   const out = lines.join('');
-  assert.ok(out.includes('hello'));
+  assert.ok(out.includes('hello'), 'out.includes(\'hello\')');
   assert.ok(!out.includes(pk), out);
   assert.ok(!out.includes('hunter2'), out);
   assert.ok(!out.includes('"tok"'), out);

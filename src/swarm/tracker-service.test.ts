@@ -202,17 +202,17 @@ test('refusals name the problem', () => {
 test('per-member peer cap, and other members are not affected', () => {
   const { service } = setup({ maxPeersPerUser: 2 });
   const pid = (n: number) => Buffer.from(`-TR3000-00000000000${n}`);
-  for (const n of [1, 2]) assert.ok(sync(service.announce(req({ peerId: pid(n) }), PK1, IP)).ok);
+  for (const n of [1, 2]) assert.ok(sync(service.announce(req({ peerId: pid(n) }), PK1, IP)).ok, 'sync(service.announce(req({ peerId: pid(n) }), PK1, IP)).ok');
   const third = sync(service.announce(req({ peerId: pid(3) }), PK1, IP));
-  assert.ok(!third.ok && third.code === 'peer_limit');
-  assert.ok(sync(service.announce(req({ peerId: pid(3) }), PK2, IP)).ok);
+  assert.ok(!third.ok && third.code === 'peer_limit', '!third.ok && third.code === \'peer_limit\'');
+  assert.ok(sync(service.announce(req({ peerId: pid(3) }), PK2, IP)).ok, 'sync(service.announce(req({ peerId: pid(3) }), PK2, IP)).ok');
 });
 
 test('numwant is clamped and the interval varies within the jitter', () => {
   const { service } = setup({ numwantMax: 3, maxPeersPerUser: 100 });
   for (let i = 0; i < 10; i++) sync(service.announce(req({ peerId: Buffer.from(`-TR3000-0000000000${String(i).padStart(2, '0')}`) }), PK1, IP));
   const a = sync(service.announce(req({ numwant: 1000, peerId: Buffer.from('-TR3000-999999999999') }), PK2, IP));
-  assert.ok(a.ok);
+  assert.ok(a.ok, 'a.ok');
   assert.equal(a.outcome.peers4.length, 3 * 6);
   assert.equal(a.interval, 1800); // random() = 0.5: the middle of [0.9, 1.1] x interval
   assert.equal(a.minInterval, 300);
@@ -221,14 +221,14 @@ test('numwant is clamped and the interval varies within the jitter', () => {
 test('public mode: any info hash, no accounting; scrape rules', () => {
   const { service, ledger } = setup({ mode: 'public' });
   const a = sync(service.announce(req({ infoHash: 'd'.repeat(40) as InfoHash, uploaded: 5 }), null, IP));
-  assert.ok(a.ok);
+  assert.ok(a.ok, 'a.ok');
   assert.equal(ledger.take(), null);
   const s = sync(service.scrape({ kind: 'scrape', infoHashes: ['d'.repeat(40) as InfoHash] }, null));
-  assert.ok(s.ok && s.files[0]!.counts.incomplete === 1);
+  assert.ok(s.ok && s.files[0]!.counts.incomplete === 1, 's.ok && s.files[0]!.counts.incomplete === 1');
   const full = sync(service.scrape({ kind: 'scrape', infoHashes: [] }, null));
-  assert.ok(!full.ok && full.code === 'full_scrape_disabled');
+  assert.ok(!full.ok && full.code === 'full_scrape_disabled', '!full.ok && full.code === \'full_scrape_disabled\'');
   const p = setup();
   const ps = sync(p.service.scrape({ kind: 'scrape', infoHashes: [H1, 'e'.repeat(40) as InfoHash] }, PK1));
-  assert.ok(ps.ok);
+  assert.ok(ps.ok, 'ps.ok');
   assert.deepEqual(ps.files.map((f) => f.infoHash), [H1], 'unregistered hashes are left out in private mode');
 });
