@@ -69,8 +69,6 @@ export interface RestoredBaseline {
   downloaded: number;
 }
 
-const NO_PEERS = new Uint8Array(0);
-
 function refuse(code: RefusalCode, reason: string): Refusal {
   return { ok: false, code, reason };
 }
@@ -243,4 +241,3 @@ export class TrackerService {
   }
 }
 
-export const EMPTY_PEERS = NO_PEERS;

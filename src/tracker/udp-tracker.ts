@@ -17,7 +17,6 @@ import {
   parseUdpRequest,
 } from '../protocol/udp/packets.js';
 import { ConnectionIdIssuer } from '../protocol/udp/connection-id.js';
-import type { AnnounceRequest } from '../protocol/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
@@ -127,10 +126,10 @@ export class UdpTracker {
       const tid = p.transactionId;
       if (a instanceof Promise) {
         a.then(
-          (ans) => this.answerAnnounce(sock, v6, tid, p.request, ans, rinfo),
+          (ans) => this.answerAnnounce(sock, v6, tid, ans, rinfo),
           (err: unknown) => this.o.log.error({ err }, 'udp announce failed'),
         );
-      } else this.answerAnnounce(sock, v6, tid, p.request, a, rinfo);
+      } else this.answerAnnounce(sock, v6, tid, a, rinfo);
       return;
     }
     // scrape
@@ -146,7 +145,7 @@ export class UdpTracker {
     } else this.answerScrape(sock, tid, hashes, s, rinfo);
   }
 
-  private answerAnnounce(sock: Socket, v6: boolean, tid: number, _req: AnnounceRequest, a: AnnounceAnswer | Refusal, rinfo: RemoteInfo): void {
+  private answerAnnounce(sock: Socket, v6: boolean, tid: number, a: AnnounceAnswer | Refusal, rinfo: RemoteInfo): void {
     if (!a.ok) {
       this.o.stats.countAnnounce('udp', a.code);
       this.send(sock, encodeErrorResponse(tid, a.reason), rinfo);
