@@ -44,7 +44,25 @@ export interface UserTable {
   /** Epoch seconds. */
   created_at: number;
   updated_at: number;
+  /** What other members see of this member (T411's privacy levels). */
+  privacy: Generated<UserPrivacy>;
+  /** Preferred language; null follows the browser. */
+  locale: Locale | null;
+  /** Custom title shown on the profile. */
+  title: string | null;
+  /** Base32 TOTP secret; set at enrolment, used once totp_enabled is 1. */
+  totp_secret: string | null;
+  totp_enabled: Generated<IntBool>;
+  email_verified: Generated<IntBool>;
+  last_login_at: number | null;
+  last_seen_at: number | null;
 }
+
+export const USER_PRIVACY = ['low', 'normal', 'strong'] as const;
+export type UserPrivacy = (typeof USER_PRIVACY)[number];
+export const LOCALES = ['en', 'fr'] as const;
+export type Locale = (typeof LOCALES)[number];
+export type DescriptionFormat = 'bbcode' | 'markdown';
 
 export interface TorrentTable {
   id: Generated<number>;
@@ -64,6 +82,152 @@ export interface TorrentTable {
   uploader_id: number | null;
   times_completed: Generated<number>;
   created_at: number;
+  /** URL slug of the name (T411's rewritename). */
+  slug: string | null;
+  /** A subcategory. */
+  category_id: number | null;
+  description: Generated<string>;
+  description_format: Generated<DescriptionFormat>;
+  /** NFO text, already decoded from CP437. */
+  nfo: string | null;
+  anonymous: Generated<IntBool>;
+  verified: Generated<IntBool>;
+  file_count: Generated<number>;
+  comment_count: Generated<number>;
+  /** Copied from the tracker's memory by a periodic job (sorting; nodes without a tracker). */
+  seeders: Generated<number>;
+  leechers: Generated<number>;
+  updated_at: number | null;
+}
+
+/** Parents (parent_id null) and subcategories share one id space. */
+export interface CategoryTable {
+  id: number;
+  parent_id: number | null;
+  slug: string;
+  /** Icon slug, e.g. "video-movie". */
+  icon: string;
+  name_en: string;
+  name_fr: string;
+  position: Generated<number>;
+  /** Hidden from visitors who are not logged in. */
+  adult: Generated<IntBool>;
+}
+
+export type TermMode = 'single' | 'multi';
+
+export interface TermTypeTable {
+  id: number;
+  name_en: string;
+  name_fr: string;
+  mode: TermMode;
+  position: Generated<number>;
+  deprecated: Generated<IntBool>;
+}
+
+export interface CategoryTermTypeTable {
+  category_id: number;
+  term_type_id: number;
+  position: Generated<number>;
+}
+
+export interface TermTable {
+  id: number;
+  term_type_id: number;
+  name_en: string;
+  name_fr: string;
+  position: Generated<number>;
+  deprecated: Generated<IntBool>;
+}
+
+export interface TorrentMetainfoTable {
+  torrent_id: number;
+  /** The stored .torrent: private=1, the site's source tag, no announce URL. */
+  data: Buffer;
+}
+
+export interface TorrentFileTable {
+  torrent_id: number;
+  /** Position in the torrent's file list. */
+  idx: number;
+  /** Path components joined with "/". */
+  path: string;
+  size: number;
+}
+
+export interface TorrentTermTable {
+  torrent_id: number;
+  term_id: number;
+  term_type_id: number;
+}
+
+export interface SessionTable {
+  /** SHA-256 hex of the cookie token. */
+  id: string;
+  user_id: number;
+  persistent: Generated<IntBool>;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export type AuthTokenPurpose = 'password_reset' | 'setup' | 'email_change' | 'email_verify';
+
+export interface AuthTokenTable {
+  /** SHA-256 hex of the token. */
+  token_hash: string;
+  purpose: AuthTokenPurpose;
+  user_id: number | null;
+  /** Purpose-specific data (e.g. the new email address). */
+  data: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface RecoveryCodeTable {
+  user_id: number;
+  code_hash: string;
+  used_at: number | null;
+}
+
+export interface BookmarkTable {
+  id: Generated<number>;
+  user_id: number;
+  torrent_id: number;
+  created_at: number;
+}
+
+export interface SavedSearchTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** The listing's query string. */
+  query: string;
+  created_at: number;
+}
+
+export interface SearchHistoryTable {
+  id: Generated<number>;
+  user_id: number;
+  query: string;
+  created_at: number;
+}
+
+/** Credited bytes per member and hour (hour = floor(epoch seconds / 3600)). */
+export interface UserTrafficHourTable {
+  user_id: number;
+  hour: number;
+  uploaded: Generated<number>;
+  downloaded: Generated<number>;
+}
+
+export interface SiteSettingTable {
+  key: string;
+  value: string;
+  updated_at: number;
 }
 
 /**
@@ -127,6 +291,21 @@ export interface Database {
   peer_baseline: PeerBaselineTable;
   client_rule: ClientRuleTable;
   ledger_batch: LedgerBatchTable;
+  category: CategoryTable;
+  term_type: TermTypeTable;
+  category_term_type: CategoryTermTypeTable;
+  term: TermTable;
+  torrent_metainfo: TorrentMetainfoTable;
+  torrent_file: TorrentFileTable;
+  torrent_term: TorrentTermTable;
+  session: SessionTable;
+  auth_token: AuthTokenTable;
+  recovery_code: RecoveryCodeTable;
+  bookmark: BookmarkTable;
+  saved_search: SavedSearchTable;
+  search_history: SearchHistoryTable;
+  user_traffic_hour: UserTrafficHourTable;
+  site_setting: SiteSettingTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -139,3 +318,7 @@ export type UserTorrent = Selectable<UserTorrentTable>;
 export type PeerBaseline = Selectable<PeerBaselineTable>;
 export type ClientRuleRow = Selectable<ClientRuleTable>;
 export type LedgerBatchRow = Selectable<LedgerBatchTable>;
+export type Category = Selectable<CategoryTable>;
+export type TermType = Selectable<TermTypeTable>;
+export type Term = Selectable<TermTable>;
+export type Session = Selectable<SessionTable>;
