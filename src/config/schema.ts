@@ -85,6 +85,26 @@ export const configSchema = {
   web: {
     host: str('127.0.0.1', 'Address the web site listens on.'),
     port: int(8080, PORT, 'TCP port of the web site (0 = any free port).'),
+    trust_proxy: list([], 'Reverse proxies (IPs or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto the site believes.'),
+    session_ttl: seconds(43200, { min: 300 }, 'How long a login without "remember me" lasts without activity.'),
+    remember_ttl: seconds(2592000, { min: 3600 }, 'How long a "remember me" login lasts.'),
+    login_attempts: int(10, { min: 1, max: 1000 }, 'Failed logins allowed per IP address and per account within `login_window`.'),
+    login_window: seconds(900, { min: 60 }, 'The window of `login_attempts`.'),
+    external_images: bool(false, 'Show images from other sites in descriptions (off: they become links, so readers\' IPs do not leak).'),
+    page_size: int(50, { min: 10, max: 200 }, 'Torrents per page in listings.'),
+  },
+  site: {
+    name: str('Essaim', "The site's name, in page titles, mails, feeds and the OpenSearch description."),
+    default_locale: oneOf(['en', 'fr'] as const, 'en', 'Language for visitors whose browser asks for neither English nor French.'),
+    source_tag: str('', "The `source` written into every uploaded torrent's info dictionary (empty: the public URL's host name)."),
+    max_torrent_bytes: int(10485760, { min: 1024 }, 'Largest .torrent file accepted at upload, in bytes.'),
+    max_nfo_bytes: int(65536, { min: 1024 }, 'Largest NFO file accepted at upload, in bytes.'),
+    swarm_sync_interval: seconds(30, { min: 1 }, "How often the tracker's live seeder/leecher counts are copied to the database for sorting."),
+  },
+  mail: {
+    smtp_url: str('', 'SMTP server, e.g. `smtp://user:pass@host:587`; empty: mails are written to `<data_dir>/outbox/` and their links logged.'),
+    from: str('Essaim <noreply@localhost>', 'Sender address of outgoing mail.'),
+    reset_ttl: seconds(3600, { min: 300 }, 'How long a password-reset link stays valid.'),
   },
   database: {
     url: str(
