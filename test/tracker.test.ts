@@ -12,6 +12,7 @@ import { createSocket } from 'node:dgram';
 import { loadConfig } from '../src/config/index.js';
 import { createEssaim, type Essaim, type Listening } from '../src/compose.js';
 import { createUser, getUserTraffic, rotatePasskey, setUserEnabled } from '../src/db/user.repository.js';
+import { listUserTrafficHours, trafficHour } from '../src/db/ledger.repository.js';
 import { deleteTorrent, registerTorrent, setTorrentFactors } from '../src/db/torrent.repository.js';
 import { addClientRule } from '../src/db/client-rule.repository.js';
 import { silentLogger } from '../src/shared/log.js';
@@ -174,6 +175,11 @@ describe('tracker over loopback (private mode)', () => {
     assert.equal(Number(t.times_completed), 1);
     const base0 = await db.selectFrom('peer_baseline').selectAll().where('user_id', '=', bob.id).execute();
     assert.equal(base0.length, 0, 'a stopped peer leaves no baseline');
+    // Bob's credited traffic of this flush is in the hour of his announces.
+    const hour = trafficHour(now());
+    const hours = await listUserTrafficHours(db, bob.id, hour - 1, hour);
+    const sum = hours.reduce((a, h) => [a[0]! + h.uploaded, a[1]! + h.downloaded], [0, 0]);
+    assert.deepEqual(sum, [after.uploaded, after.downloaded], 'hourly traffic adds up to the credited totals');
     await setTorrentFactors(db, torrentA, 1, 1);
     await app.refresh();
   });

@@ -175,6 +175,11 @@ export const configSchema = {
       { min: 1 },
       "How long a stopped or expired peer's last counters are kept, in seconds.",
     ),
+    traffic_retention_days: int(
+      90,
+      { min: 1 },
+      "How long members' hourly traffic (user_traffic_hour) is kept, in days; older hours are pruned hourly.",
+    ),
   },
   metrics: {
     enabled: bool(true, 'Serve Prometheus metrics.'),

@@ -3,21 +3,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LedgerBatch } from '../shared/ledger-batch.js';
+import { packLedgerBatch, unpackEntries, type LedgerBatch } from '../shared/ledger-batch.js';
+import { Ledger } from '../swarm/ledger.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { sqliteWorkerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { migrateToLatest } from './migrate.js';
 import { registerTorrent } from './torrent.repository.js';
 import { createUser, getUserTraffic } from './user.repository.js';
+import { listUserTrafficHours } from './ledger.repository.js';
 
 function batch(id: string, userId: number, torrentId: number, up: number): LedgerBatch {
-  return {
+  return packLedgerBatch({
     id,
     entries: [
       { userId, torrentId, uploaded: up, downloaded: 0, rawUploaded: up, rawDownloaded: 0, seedTime: 5, leechTime: 0, announces: 1, completions: 0, completedAt: null, firstSeenAt: 100, lastSeenAt: 100 },
     ],
     baselines: [{ userId, torrentId, peerId: 'ab'.repeat(20), uploaded: up, downloaded: 0, updatedAt: 100, removed: false }],
-  };
+  });
 }
 
 describe('SQLite ledger writer thread', () => {
@@ -62,9 +64,28 @@ describe('SQLite ledger writer thread', () => {
     assert.equal((await getUserTraffic(d.db, user)).uploaded, 1001);
   });
 
+  it("writes the ledger's own batches (shared memory): the tracker's view stays intact for a retry", async () => {
+    const ledger = new Ledger('writer-test');
+    const at = 3600 * 490_000 + 5;
+    ledger.credit(user, torrent, 40, 2, 80, 2, 0, 7, false, at);
+    ledger.baseline(user, torrent, Buffer.from('-TR3000-123456789012'), 40, 2, false, at);
+    const b = ledger.take()!;
+    assert.ok(b.entryIds.buffer instanceof SharedArrayBuffer, 'a shared batch');
+    const before = (await getUserTraffic(d.db, user)).uploaded;
+    assert.deepEqual(await writer.write(b), { applied: true });
+    assert.equal(unpackEntries(b)[0]!.uploaded, 80, 'still readable after the thread wrote it');
+    assert.deepEqual(await writer.write(b), { applied: false }, 'a retry of a committed batch is skipped');
+    ledger.done(b);
+    assert.equal((await getUserTraffic(d.db, user)).uploaded, before + 80);
+    assert.deepEqual(await listUserTrafficHours(d.db, user, 490_000, 490_000), [{ hour: 490_000, uploaded: 80, downloaded: 2 }]);
+    const row = await d.db.selectFrom('peer_baseline').selectAll().where('peer_id', '=', Buffer.from('-TR3000-123456789012').toString('hex')).executeTakeFirst();
+    assert.equal(Number(row?.uploaded), 40);
+  });
+
   it('starts a new thread after close', async () => {
     await writer.close();
+    const before = (await getUserTraffic(d.db, user)).uploaded;
     assert.deepEqual(await writer.write(batch('w-3', user, torrent, 1)), { applied: true });
-    assert.equal((await getUserTraffic(d.db, user)).uploaded, 1002);
+    assert.equal((await getUserTraffic(d.db, user)).uploaded, before + 1);
   });
 });

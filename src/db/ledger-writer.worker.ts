@@ -1,10 +1,11 @@
 /**
  * The SQLite ledger writer thread (see ledger-writer.ts): its own connection to the database
- * file, one transaction per batch through applySqliteBatch.
+ * file, one transaction per batch through applySqliteBatch. The batch's typed arrays arrive on
+ * SharedArrayBuffers (see src/swarm/ledger.ts): nothing is copied, and the tracker keeps its view
+ * of the same batch to retry it if this thread fails or dies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from './database.js';
-import { mergeBaselines, mergeEntries } from './ledger.repository.js';
 import { applySqliteBatch } from './ledger.sqlite.js';
 import type { WorkerReply, WorkerRequest } from './ledger-writer.js';
 
@@ -16,7 +17,7 @@ port.on('message', (m: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     const now = Math.floor(Date.now() / 1000);
-    const r = applySqliteBatch(conn, m.batch.id, now, mergeEntries(m.batch.entries), mergeBaselines(m.batch.baselines));
+    const r = applySqliteBatch(conn, m.batch, now);
     reply = { id: m.id, ok: true, applied: r.applied };
   } catch (err) {
     reply = { id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) };

@@ -6,11 +6,25 @@
  * fact happen) is skipped rather than credited twice.
  */
 import { sql, type Kysely } from 'kysely';
-import type { BaselineEntry, LedgerBatch, LedgerEntry } from '../shared/ledger-batch.js';
+import {
+  isLedgerBatch,
+  memberTraffic,
+  mergeBaselines,
+  mergeEntries,
+  packLedgerBatch,
+  unpackBaselines,
+  unpackEntries,
+  type BaselineEntry,
+  type LedgerBatch,
+  type LedgerBatchInit,
+  type LedgerEntry,
+} from '../shared/ledger-batch.js';
 import type { Database } from './schema.js';
-import { chunksFor, inTransaction, nowSeconds, toInt, valuesRows } from './util.js';
+import { chunksFor, inTransaction, nowSeconds, valuesRows } from './util.js';
 import { sqliteHandle } from './database.js';
 import { applySqliteBatch } from './ledger.sqlite.js';
+
+export { mergeBaselines, mergeEntries };
 
 export interface PeerBaselineRecord {
   userId: number;
@@ -26,28 +40,32 @@ export interface PeerBaselineRecord {
 /**
  * Applies a batch: adds each entry's deltas to user_torrent (created if needed; completed_at set
  * only while still null, first_seen_at kept, last_seen_at the later one), adds the totals to each
- * member, counts a snatch in torrent.times_completed only for a member who had not completed the
- * torrent before, and sets (or, with `removed`, deletes) the peer baselines.
+ * member, adds each member's credited uploaded/downloaded to its user_traffic_hour row of the
+ * batch's hour (members without traffic in the batch get no row), counts a snatch in
+ * torrent.times_completed only for a member who had not completed the torrent before, and sets
+ * (or, with `removed`, deletes) the peer baselines.
  *
  * Several entries for the same (member, torrent), or baselines for the same peer, are merged
- * (the last baseline wins). Non-integer counters are rounded.
+ * (the last baseline wins). Non-integer counters are rounded; non-finite ones throw.
  *
+ * @param batch the columnar batch of the ledger, or the same as objects (packed first)
  * @param now epoch seconds recorded with the batch id (for pruneLedgerBatches); defaults to the clock.
  * @returns applied: false when a batch with this id was already applied (nothing was written).
  */
 export async function applyLedgerBatch(
   db: Kysely<Database>,
-  batch: LedgerBatch,
+  input: LedgerBatch | LedgerBatchInit,
   now: number = nowSeconds(),
 ): Promise<{ applied: boolean }> {
-  const entries = mergeEntries(batch.entries);
-  const baselines = mergeBaselines(batch.baselines);
+  const batch = isLedgerBatch(input) ? input : packLedgerBatch(input);
   const raw = sqliteHandle(db);
   if (raw !== undefined) {
     // SQLite: the same writes through cached prepared statements, in one synchronous transaction
-    // (5-10x cheaper than compiling multi-row statements; the flush runs on the tracker's thread).
-    return db.connection().execute(async () => applySqliteBatch(raw, batch.id, now, entries, baselines));
+    // (5-10x cheaper than compiling multi-row statements).
+    return db.connection().execute(async () => applySqliteBatch(raw, batch, now));
   }
+  const entries = mergeEntries(unpackEntries(batch));
+  const baselines = mergeBaselines(unpackBaselines(batch));
   return inTransaction(db, async (trx) => {
     const claimed = await trx
       .insertInto('ledger_batch')
@@ -60,82 +78,11 @@ export async function applyLedgerBatch(
     const snatches = await newSnatches(trx, entries);
     await upsertUserTorrents(trx, entries);
     await addUserTotals(trx, entries);
+    await addTrafficHour(trx, batch.hour, entries);
     await addTimesCompleted(trx, snatches);
     await writeBaselines(trx, baselines);
     return { applied: true };
   });
-}
-
-/** Merges entries of the same (member, torrent) and rounds counters (throws on non-finite ones). */
-export function mergeEntries(entries: readonly LedgerEntry[]): LedgerEntry[] {
-  const byKey = new Map<string, LedgerEntry>();
-  for (const raw of entries) {
-    const e = normaliseEntry(raw);
-    const key = `${e.userId}:${e.torrentId}`;
-    const prev = byKey.get(key);
-    if (!prev) {
-      byKey.set(key, e);
-      continue;
-    }
-    byKey.set(key, {
-      userId: e.userId,
-      torrentId: e.torrentId,
-      uploaded: prev.uploaded + e.uploaded,
-      downloaded: prev.downloaded + e.downloaded,
-      rawUploaded: prev.rawUploaded + e.rawUploaded,
-      rawDownloaded: prev.rawDownloaded + e.rawDownloaded,
-      seedTime: prev.seedTime + e.seedTime,
-      leechTime: prev.leechTime + e.leechTime,
-      announces: prev.announces + e.announces,
-      completions: prev.completions + e.completions,
-      completedAt:
-        prev.completedAt === null ? e.completedAt : e.completedAt === null ? prev.completedAt : Math.min(prev.completedAt, e.completedAt),
-      firstSeenAt: Math.min(prev.firstSeenAt, e.firstSeenAt),
-      lastSeenAt: Math.max(prev.lastSeenAt, e.lastSeenAt),
-    });
-  }
-  // A fixed order (by member, then torrent) takes row locks in the same order in every flush.
-  return [...byKey.values()].sort((a, b) => a.userId - b.userId || a.torrentId - b.torrentId);
-}
-
-function normaliseEntry(e: LedgerEntry): LedgerEntry {
-  const n = (v: number, what: string) => toInt(v, `ledger entry ${e.userId}/${e.torrentId} ${what}`);
-  const completions = n(e.completions, 'completions');
-  // A completion always has a date: the entry's, else when it was last seen.
-  const completedAt = e.completedAt !== null ? n(e.completedAt, 'completedAt') : completions > 0 ? n(e.lastSeenAt, 'lastSeenAt') : null;
-  return {
-    userId: e.userId,
-    torrentId: e.torrentId,
-    uploaded: n(e.uploaded, 'uploaded'),
-    downloaded: n(e.downloaded, 'downloaded'),
-    rawUploaded: n(e.rawUploaded, 'rawUploaded'),
-    rawDownloaded: n(e.rawDownloaded, 'rawDownloaded'),
-    seedTime: n(e.seedTime, 'seedTime'),
-    leechTime: n(e.leechTime, 'leechTime'),
-    announces: n(e.announces, 'announces'),
-    completions,
-    completedAt,
-    firstSeenAt: n(e.firstSeenAt, 'firstSeenAt'),
-    lastSeenAt: n(e.lastSeenAt, 'lastSeenAt'),
-  };
-}
-
-/** Keeps the last baseline of each peer, normalised. */
-export function mergeBaselines(baselines: readonly BaselineEntry[]): BaselineEntry[] {
-  const byKey = new Map<string, BaselineEntry>();
-  for (const b of baselines) {
-    const peerId = b.peerId.toLowerCase();
-    const key = `${b.userId}:${b.torrentId}:${peerId}`;
-    byKey.delete(key); // keep the order of the last occurrence
-    byKey.set(key, {
-      ...b,
-      peerId,
-      uploaded: toInt(b.uploaded, `baseline ${key} uploaded`),
-      downloaded: toInt(b.downloaded, `baseline ${key} downloaded`),
-      updatedAt: toInt(b.updatedAt, `baseline ${key} updatedAt`),
-    });
-  }
-  return [...byKey.values()];
 }
 
 /** The torrents (with how many members) whose completing entries come from members without a completion yet. */
@@ -231,6 +178,22 @@ async function addUserTotals(trx: Kysely<Database>, entries: readonly LedgerEntr
   }
 }
 
+async function addTrafficHour(trx: Kysely<Database>, hour: number, entries: readonly LedgerEntry[]): Promise<void> {
+  const rows = memberTraffic(entries);
+  for (const part of chunksFor(rows, 4)) {
+    await trx
+      .insertInto('user_traffic_hour')
+      .values(part.map((r) => ({ user_id: r.userId, hour, uploaded: r.uploaded, downloaded: r.downloaded })))
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'hour']).doUpdateSet((eb) => ({
+          uploaded: eb('user_traffic_hour.uploaded', '+', eb.ref('excluded.uploaded')),
+          downloaded: eb('user_traffic_hour.downloaded', '+', eb.ref('excluded.downloaded')),
+        })),
+      )
+      .execute();
+  }
+}
+
 async function addTimesCompleted(trx: Kysely<Database>, perTorrent: ReadonlyMap<number, number>): Promise<void> {
   const rows = [...perTorrent.entries()].sort((a, b) => a[0] - b[0]);
   for (const part of chunksFor(rows, 2)) {
@@ -278,22 +241,55 @@ async function writeBaselines(trx: Kysely<Database>, baselines: readonly Baselin
 
 /** Baselines updated at or after `since` (epoch seconds), to restore the tracker's state after a restart. */
 export async function loadPeerBaselines(db: Kysely<Database>, since: number): Promise<PeerBaselineRecord[]> {
-  const rows = await db
-    .selectFrom('peer_baseline')
-    .selectAll()
-    .where('updated_at', '>=', since)
-    .orderBy('torrent_id')
-    .orderBy('user_id')
-    .orderBy('peer_id')
-    .execute();
-  return rows.map((r) => ({
-    userId: r.user_id,
-    torrentId: r.torrent_id,
-    peerId: r.peer_id,
-    uploaded: r.uploaded,
-    downloaded: r.downloaded,
-    updatedAt: r.updated_at,
-  }));
+  const out: PeerBaselineRecord[] = [];
+  await forEachPeerBaselinePage(db, since, (rows) => void out.push(...rows));
+  return out;
+}
+
+/**
+ * Reads the baselines updated at or after `since` (epoch seconds) one page at a time, in key order
+ * (member, torrent, peer id), and hands each page to `onPage`: a restart with a million baselines
+ * never holds more than one page of row objects. Returns how many rows were read.
+ */
+export async function forEachPeerBaselinePage(
+  db: Kysely<Database>,
+  since: number,
+  onPage: (rows: PeerBaselineRecord[]) => void,
+  pageSize = 10_000,
+): Promise<number> {
+  if (!(pageSize >= 1)) throw new RangeError('pageSize must be at least 1');
+  let after: [number, number, string] | null = null;
+  let total = 0;
+  for (;;) {
+    let q = db
+      .selectFrom('peer_baseline')
+      .selectAll()
+      .where('updated_at', '>=', since)
+      .orderBy('user_id')
+      .orderBy('torrent_id')
+      .orderBy('peer_id')
+      .limit(pageSize);
+    if (after !== null) {
+      const [u, t, p]: [number, number, string] = after;
+      q = q.where((eb) => eb(eb.refTuple('user_id', 'torrent_id', 'peer_id'), '>', eb.tuple(u, t, p)));
+    }
+    const rows = await q.execute();
+    if (rows.length === 0) return total;
+    total += rows.length;
+    const last = rows[rows.length - 1]!;
+    after = [last.user_id, last.torrent_id, last.peer_id];
+    onPage(
+      rows.map((r) => ({
+        userId: r.user_id,
+        torrentId: r.torrent_id,
+        peerId: r.peer_id,
+        uploaded: r.uploaded,
+        downloaded: r.downloaded,
+        updatedAt: r.updated_at,
+      })),
+    );
+    if (rows.length < pageSize) return total;
+  }
 }
 
 /** Deletes baselines last updated before `olderThan` (epoch seconds); returns how many. */
@@ -308,5 +304,40 @@ export async function prunePeerBaselines(db: Kysely<Database>, olderThan: number
  */
 export async function pruneLedgerBatches(db: Kysely<Database>, olderThan: number): Promise<number> {
   const r = await db.deleteFrom('ledger_batch').where('applied_at', '<', olderThan).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** The hour number of user_traffic_hour: floor(epoch seconds / 3600). */
+export function trafficHour(epochSeconds: number): number {
+  return Math.floor(epochSeconds / 3600);
+}
+
+/** A member's credited traffic during one hour (bytes). */
+export interface TrafficHour {
+  /** floor(epoch seconds / 3600) of the hour's start. */
+  hour: number;
+  uploaded: number;
+  downloaded: number;
+}
+
+/**
+ * A member's credited traffic per hour for the hours fromHour..toHour (inclusive), oldest first.
+ * Hours without traffic have no row and are absent.
+ */
+export async function listUserTrafficHours(db: Kysely<Database>, userId: number, fromHour: number, toHour: number): Promise<TrafficHour[]> {
+  const rows = await db
+    .selectFrom('user_traffic_hour')
+    .select(['hour', 'uploaded', 'downloaded'])
+    .where('user_id', '=', userId)
+    .where('hour', '>=', fromHour)
+    .where('hour', '<=', toHour)
+    .orderBy('hour')
+    .execute();
+  return rows.map((r) => ({ hour: r.hour, uploaded: Number(r.uploaded), downloaded: Number(r.downloaded) }));
+}
+
+/** Deletes the hourly traffic of hours before `beforeHour` (all members); returns how many rows. */
+export async function pruneUserTrafficHours(db: Kysely<Database>, beforeHour: number): Promise<number> {
+  const r = await db.deleteFrom('user_traffic_hour').where('hour', '<', beforeHour).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

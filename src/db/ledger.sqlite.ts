@@ -1,17 +1,40 @@
 /**
  * The SQLite branch of applyLedgerBatch (ledger.repository.ts): the same writes, with the same
  * semantics, through prepared statements cached per connection, in one synchronous transaction.
- * The repository suite runs every case against this branch (SQLite) and the Kysely one
- * (PostgreSQL), so the two cannot drift apart unnoticed.
+ * It reads the columnar batch directly (no object per row). The repository suite runs every case
+ * against this branch (SQLite) and the Kysely one (PostgreSQL), so the two cannot drift apart
+ * unnoticed.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { BaselineEntry, LedgerEntry } from '../shared/ledger-batch.js';
+import {
+  BASELINE_FIELDS,
+  B_DOWNLOADED,
+  B_UPDATED_AT,
+  B_UPLOADED,
+  baselinePeerHex,
+  E_ANNOUNCES,
+  E_COMPLETED_AT,
+  E_COMPLETIONS,
+  E_DOWNLOADED,
+  E_FIRST_SEEN_AT,
+  E_LAST_SEEN_AT,
+  E_LEECH_TIME,
+  E_RAW_DOWNLOADED,
+  E_RAW_UPLOADED,
+  E_SEED_TIME,
+  E_UPLOADED,
+  ENTRY_FIELDS,
+  ledgerInt,
+  NO_DATE,
+  type LedgerBatch,
+} from '../shared/ledger-batch.js';
 
 interface Statements {
   claim: BetterSqlite3.Statement;
   completedAt: BetterSqlite3.Statement;
   upsertUserTorrent: BetterSqlite3.Statement;
   addUserTotals: BetterSqlite3.Statement;
+  addUserTrafficHour: BetterSqlite3.Statement;
   addTimesCompleted: BetterSqlite3.Statement;
   upsertBaseline: BetterSqlite3.Statement;
   deleteBaseline: BetterSqlite3.Statement;
@@ -43,6 +66,11 @@ function statements(db: BetterSqlite3.Database): Statements {
         update "user" set uploaded = uploaded + ?, downloaded = downloaded + ?, raw_uploaded = raw_uploaded + ?,
           raw_downloaded = raw_downloaded + ?, seed_time = seed_time + ?, leech_time = leech_time + ?
         where id = ?`),
+      addUserTrafficHour: db.prepare(`
+        insert into user_traffic_hour (user_id, hour, uploaded, downloaded) values (?, ?, ?, ?)
+        on conflict (user_id, hour) do update set
+          uploaded = user_traffic_hour.uploaded + excluded.uploaded,
+          downloaded = user_traffic_hour.downloaded + excluded.downloaded`),
       addTimesCompleted: db.prepare('update torrent set times_completed = times_completed + ? where id = ?'),
       upsertBaseline: db.prepare(`
         insert into peer_baseline (user_id, torrent_id, peer_id, uploaded, downloaded, updated_at)
@@ -56,51 +84,73 @@ function statements(db: BetterSqlite3.Database): Statements {
   return s;
 }
 
-/** Entries and baselines must already be merged and normalised (integers). */
-export function applySqliteBatch(
-  db: BetterSqlite3.Database,
-  batchId: string,
-  now: number,
-  entries: readonly LedgerEntry[],
-  baselines: readonly BaselineEntry[],
-): { applied: boolean } {
+/**
+ * Applies a columnar batch in one immediate transaction (see applyLedgerBatch for the semantics).
+ * Numbers are rounded to integers; a non-finite one throws and nothing is written. Repeated keys
+ * are fine: entries add up (a snatch still counts once per member) and the last baseline of a
+ * peer wins.
+ */
+export function applySqliteBatch(db: BetterSqlite3.Database, batch: LedgerBatch, now: number): { applied: boolean } {
   const st = statements(db);
   const run = db.transaction((): { applied: boolean } => {
-    if (st.claim.run(batchId, now).changes === 0) return { applied: false };
+    if (st.claim.run(batch.id, now).changes === 0) return { applied: false };
     const snatches = new Map<number, number>();
-    const totals = new Map<number, number[]>();
-    for (const e of entries) {
-      if (e.completedAt !== null && (st.completedAt.get(e.userId, e.torrentId) ?? null) === null) {
-        snatches.set(e.torrentId, (snatches.get(e.torrentId) ?? 0) + 1);
+    // Per member: uploaded, downloaded, raw uploaded, raw downloaded, seed time, leech time.
+    const totals = new Map<number, Float64Array>();
+    const ids = batch.entryIds;
+    const v = batch.entryValues;
+    for (let i = 0; i < batch.entryCount; i++) {
+      const userId = ids[2 * i]!;
+      const torrentId = ids[2 * i + 1]!;
+      const o = i * ENTRY_FIELDS;
+      const n = (f: number) => ledgerInt(v[o + f]!, `ledger entry ${userId}/${torrentId} field ${f}`);
+      const up = n(E_UPLOADED);
+      const down = n(E_DOWNLOADED);
+      const rawUp = n(E_RAW_UPLOADED);
+      const rawDown = n(E_RAW_DOWNLOADED);
+      const seed = n(E_SEED_TIME);
+      const leech = n(E_LEECH_TIME);
+      const lastSeenAt = n(E_LAST_SEEN_AT);
+      // A completion always has a date: the entry's, else when it was last seen.
+      const completedAt = v[o + E_COMPLETED_AT] !== NO_DATE ? n(E_COMPLETED_AT) : n(E_COMPLETIONS) > 0 ? lastSeenAt : null;
+      if (completedAt !== null && (st.completedAt.get(userId, torrentId) ?? null) === null) {
+        snatches.set(torrentId, (snatches.get(torrentId) ?? 0) + 1);
       }
-      st.upsertUserTorrent.run(
-        e.userId,
-        e.torrentId,
-        e.uploaded,
-        e.downloaded,
-        e.rawUploaded,
-        e.rawDownloaded,
-        e.seedTime,
-        e.leechTime,
-        e.announces,
-        e.completedAt,
-        e.firstSeenAt,
-        e.lastSeenAt,
-      );
-      let t = totals.get(e.userId);
-      if (t === undefined) totals.set(e.userId, (t = [0, 0, 0, 0, 0, 0]));
-      t[0]! += e.uploaded;
-      t[1]! += e.downloaded;
-      t[2]! += e.rawUploaded;
-      t[3]! += e.rawDownloaded;
-      t[4]! += e.seedTime;
-      t[5]! += e.leechTime;
+      st.upsertUserTorrent.run(userId, torrentId, up, down, rawUp, rawDown, seed, leech, n(E_ANNOUNCES), completedAt, n(E_FIRST_SEEN_AT), lastSeenAt);
+      let t = totals.get(userId);
+      if (t === undefined) totals.set(userId, (t = new Float64Array(6)));
+      t[0]! += up;
+      t[1]! += down;
+      t[2]! += rawUp;
+      t[3]! += rawDown;
+      t[4]! += seed;
+      t[5]! += leech;
     }
-    for (const [userId, t] of totals) if (t.some((v) => v !== 0)) st.addUserTotals.run(t[0], t[1], t[2], t[3], t[4], t[5], userId);
-    for (const [torrentId, n] of snatches) st.addTimesCompleted.run(n, torrentId);
-    for (const b of baselines) {
-      if (b.removed) st.deleteBaseline.run(b.userId, b.torrentId, b.peerId);
-      else st.upsertBaseline.run(b.userId, b.torrentId, b.peerId, b.uploaded, b.downloaded, b.updatedAt);
+    for (const [userId, t] of totals) {
+      if (t.some((x) => x !== 0)) st.addUserTotals.run(t[0], t[1], t[2], t[3], t[4], t[5], userId);
+      if (t[0] !== 0 || t[1] !== 0) st.addUserTrafficHour.run(userId, batch.hour, t[0], t[1]);
+    }
+    for (const [torrentId, count] of snatches) st.addTimesCompleted.run(count, torrentId);
+    const bids = batch.baselineIds;
+    const bv = batch.baselineValues;
+    for (let j = 0; j < batch.baselineCount; j++) {
+      const userId = bids[2 * j]!;
+      const torrentId = bids[2 * j + 1]!;
+      const peerId = baselinePeerHex(batch, j);
+      if (batch.baselineRemoved[j] !== 0) {
+        st.deleteBaseline.run(userId, torrentId, peerId);
+        continue;
+      }
+      const o = j * BASELINE_FIELDS;
+      const what = `baseline ${userId}:${torrentId}:${peerId}`;
+      st.upsertBaseline.run(
+        userId,
+        torrentId,
+        peerId,
+        ledgerInt(bv[o + B_UPLOADED]!, `${what} uploaded`),
+        ledgerInt(bv[o + B_DOWNLOADED]!, `${what} downloaded`),
+        ledgerInt(bv[o + B_UPDATED_AT]!, `${what} updatedAt`),
+      );
     }
     return { applied: true };
   });

@@ -5,10 +5,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import type { LedgerBatch, LedgerEntry, BaselineEntry } from '../shared/ledger-batch.js';
+import { packLedgerBatch, type LedgerBatchInit, type LedgerEntry, type BaselineEntry } from '../shared/ledger-batch.js';
 import { addClientRule, listClientRules, removeClientRule } from './client-rule.repository.js';
 import { DuplicateInfoHashError, DuplicateUserError, NotFoundError } from './errors.js';
-import { applyLedgerBatch, loadPeerBaselines, prunePeerBaselines, pruneLedgerBatches } from './ledger.repository.js';
+import {
+  applyLedgerBatch,
+  forEachPeerBaselinePage,
+  listUserTrafficHours,
+  loadPeerBaselines,
+  prunePeerBaselines,
+  pruneLedgerBatches,
+  pruneUserTrafficHours,
+  trafficHour,
+} from './ledger.repository.js';
 import { migrateToLatest, migrationStatus } from './migrate.js';
 import {
   deleteTorrent,
@@ -109,7 +118,7 @@ function baseline(userId: number, torrentId: number, peerId: string, over: Parti
 }
 
 let batchSeq = 0;
-function batch(entries: LedgerEntry[], baselines: BaselineEntry[] = [], id = `batch-${++batchSeq}`): LedgerBatch {
+function batch(entries: LedgerEntry[], baselines: BaselineEntry[] = [], id = `batch-${++batchSeq}`): LedgerBatchInit {
   return { id, entries, baselines };
 }
 
@@ -657,6 +666,124 @@ forEachDialect((name, open) => {
           .where('user_id', 'in', users)
           .executeTakeFirstOrThrow();
         assert.equal(Number(left.n), 0);
+      });
+    });
+
+    describe('hourly traffic', () => {
+      const H = 480_000; // an hour number (2024-10)
+      it("adds each member's credited traffic of a batch to the row of its hour, one row per member", async () => {
+        const [u, v] = [await newUser(), await newUser()];
+        const [a, b] = [await newTorrent(), await newTorrent()];
+        const at = H * 3600 + 10;
+        await applyLedgerBatch(
+          t.db,
+          batch([
+            entry(u, a, { uploaded: 100, downloaded: 1, lastSeenAt: at }),
+            entry(u, b, { uploaded: 20, downloaded: 2, lastSeenAt: at + 5 }),
+            entry(v, a, { uploaded: 7, downloaded: 0, lastSeenAt: at }),
+          ]),
+        );
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H - 5, H + 5), [{ hour: H, uploaded: 120, downloaded: 3 }], 'credited, not raw');
+        assert.deepEqual(await listUserTrafficHours(t.db, v, H, H), [{ hour: H, uploaded: 7, downloaded: 0 }]);
+        // A second batch of the same hour adds up; one of the next hour gets its own row.
+        await applyLedgerBatch(t.db, batch([entry(u, a, { uploaded: 1, downloaded: 1, lastSeenAt: at + 100 })]));
+        await applyLedgerBatch(t.db, batch([entry(u, a, { uploaded: 5, downloaded: 6, lastSeenAt: (H + 1) * 3600 })]));
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H, H + 1), [
+          { hour: H, uploaded: 121, downloaded: 4 },
+          { hour: H + 1, uploaded: 5, downloaded: 6 },
+        ]);
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H + 1, H + 1), [{ hour: H + 1, uploaded: 5, downloaded: 6 }], 'bounds are inclusive');
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H + 2, H + 9), []);
+      });
+
+      it("uses the batch's own hour when it has one, and writes no row for a member without traffic", async () => {
+        const u = await newUser();
+        const tor = await newTorrent();
+        await applyLedgerBatch(t.db, { ...batch([entry(u, tor, { uploaded: 3, downloaded: 4, lastSeenAt: 5 })]), hour: H + 7 });
+        await applyLedgerBatch(t.db, { ...batch([entry(u, tor, { uploaded: 0, downloaded: 0 })]), hour: H + 8 });
+        assert.deepEqual(await listUserTrafficHours(t.db, u, 0, H + 100), [{ hour: H + 7, uploaded: 3, downloaded: 4 }]);
+      });
+
+      it('a retried batch (same id) does not count twice; a failed one counts nothing', async () => {
+        const u = await newUser();
+        const tor = await newTorrent();
+        const b = { ...batch([entry(u, tor, { uploaded: 10, downloaded: 10 })]), hour: H };
+        assert.deepEqual(await applyLedgerBatch(t.db, b), { applied: true });
+        assert.deepEqual(await applyLedgerBatch(t.db, { ...b, hour: H + 1 }), { applied: false });
+        const bad = { ...batch([entry(u, tor, { uploaded: 99, downloaded: 99 }), entry(u, 999_999)]), hour: H };
+        await assert.rejects(applyLedgerBatch(t.db, bad));
+        assert.deepEqual(await listUserTrafficHours(t.db, u, 0, H + 100), [{ hour: H, uploaded: 10, downloaded: 10 }]);
+      });
+
+      it('a packed batch and the same batch as objects write the same', async () => {
+        const u = await newUser();
+        const tor = await newTorrent();
+        const e = entry(u, tor, { uploaded: 2 ** 40, downloaded: 3, completions: 1, completedAt: null, lastSeenAt: H * 3600 });
+        const peer = hex40();
+        await applyLedgerBatch(t.db, packLedgerBatch(batch([e], [baseline(u, tor, peer, { uploaded: 77 })])));
+        const u2 = await newUser();
+        await applyLedgerBatch(t.db, batch([{ ...e, userId: u2 }], [baseline(u2, tor, peer, { uploaded: 77 })]));
+        const strip = (r: object | undefined) => ({ ...r, user_id: 0 });
+        assert.deepEqual(strip(await getUserTorrent(t.db, u, tor)), strip(await getUserTorrent(t.db, u2, tor)));
+        assert.deepEqual(await getUserTraffic(t.db, u), await getUserTraffic(t.db, u2));
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H, H), await listUserTrafficHours(t.db, u2, H, H));
+        assert.equal((await getUserTorrent(t.db, u, tor))?.completed_at, H * 3600, 'a completion without a date takes the last-seen time');
+        const bl = (await loadPeerBaselines(t.db, 0)).filter((x) => x.userId === u || x.userId === u2).map((x) => [x.peerId, x.uploaded]);
+        assert.deepEqual(bl, [[peer, 77], [peer, 77]]);
+      });
+
+      it('refuses malformed batches before writing anything', async () => {
+        const u = await newUser();
+        const tor = await newTorrent();
+        await assert.rejects(applyLedgerBatch(t.db, batch([entry(u, tor, { uploaded: Number.NaN })])), /finite/);
+        await assert.rejects(applyLedgerBatch(t.db, batch([], [baseline(u, tor, 'not hex')])), /40 hex/);
+        await assert.rejects(applyLedgerBatch(t.db, batch([entry(-1, tor)])), /integer id/);
+        await assert.rejects(applyLedgerBatch(t.db, { ...batch([entry(u, tor)]), hour: 1.5 }), /hour/);
+        assert.equal(await getUserTorrent(t.db, u, tor), undefined);
+        assert.deepEqual(await listUserTrafficHours(t.db, u, 0, 2 ** 31 - 1), []);
+      });
+
+      it('prunes hours before a given hour, for every member', async () => {
+        const [u, v] = [await newUser(), await newUser()];
+        const tor = await newTorrent();
+        for (const [who, hour] of [[u, 10], [u, 11], [v, 10], [u, 12]] as const) {
+          await applyLedgerBatch(t.db, { ...batch([entry(who, tor, { uploaded: 1, downloaded: 0 })]), hour });
+        }
+        assert.ok((await pruneUserTrafficHours(t.db, 12)) >= 3, 'the rows of hours 10 and 11 are gone');
+        assert.deepEqual(await listUserTrafficHours(t.db, u, 0, 100), [{ hour: 12, uploaded: 1, downloaded: 0 }]);
+        assert.deepEqual(await listUserTrafficHours(t.db, v, 0, 100), []);
+        assert.equal(trafficHour(3600 * 12 + 3599), 12);
+        assert.equal(trafficHour(3600 * 12), 12);
+      });
+    });
+
+    describe('baseline pages', () => {
+      it('reads every baseline once, page by page, in key order, from `since` on', async () => {
+        const [u, v] = [await newUser(), await newUser()];
+        const [a, b] = [await newTorrent(), await newTorrent()];
+        const peers = [hex40(), hex40(), hex40()].sort();
+        const rows: BaselineEntry[] = [];
+        for (const who of [u, v]) for (const tor of [a, b]) for (const p of peers) rows.push(baseline(who, tor, p, { updatedAt: 50_000 }));
+        await applyLedgerBatch(t.db, batch([], [...rows, baseline(u, a, hex40(), { updatedAt: 10 })])); // the last one is too old
+        const expected = rows.map((r) => `${r.userId}:${r.torrentId}:${r.peerId}`);
+        const mine = new Set([u, v]);
+        for (const size of [1, 5, 12, 1000]) {
+          const pages: number[] = [];
+          const seen: string[] = [];
+          const total = await forEachPeerBaselinePage(
+            t.db,
+            50_000,
+            (page) => {
+              pages.push(page.length);
+              for (const r of page) if (mine.has(r.userId)) seen.push(`${r.userId}:${r.torrentId}:${r.peerId}`);
+            },
+            size,
+          );
+          assert.ok(pages.every((n) => n <= size && n > 0), `pages of 1 to ${size} rows`);
+          assert.equal(total, pages.reduce((x, y) => x + y, 0));
+          assert.deepEqual(seen, expected, `page size ${size}`);
+        }
+        await assert.rejects(forEachPeerBaselinePage(t.db, 0, () => undefined, 0), /pageSize/);
       });
     });
 

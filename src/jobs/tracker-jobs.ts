@@ -1,10 +1,11 @@
 /**
  * The tracker's periodic work: flushing the traffic ledger to the database, refreshing the access
- * cache from the database, and sweeping peers that stopped announcing.
+ * cache from the database, sweeping peers that stopped announcing, and pruning old baselines and
+ * hourly traffic.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { prunePeerBaselines } from '../db/ledger.repository.js';
+import { prunePeerBaselines, pruneUserTrafficHours, trafficHour } from '../db/ledger.repository.js';
 import type { LedgerWriter } from '../db/ledger-writer.js';
 import { listTrackerUsers } from '../db/user.repository.js';
 import { listTrackerTorrents } from '../db/torrent.repository.js';
@@ -32,12 +33,12 @@ export async function flushLedger(writer: LedgerWriter, ledger: Ledger, log: Log
       const ms = performance.now() - t0;
       metrics?.flushes.inc({ result: 'ok' });
       metrics?.flushDuration.observe({ result: 'ok' }, ms / 1000);
-      log.debug({ entries: batch.entries.length, baselines: batch.baselines.length, ms: Math.round(ms) }, 'ledger flushed');
+      log.debug({ entries: batch.entryCount, baselines: batch.baselineCount, ms: Math.round(ms) }, 'ledger flushed');
     } catch (err) {
       ledger.failed(batch);
       metrics?.flushes.inc({ result: 'failed' });
       metrics?.flushDuration.observe({ result: 'failed' }, (performance.now() - t0) / 1000);
-      log.error({ err, entries: batch.entries.length }, 'ledger flush failed; the batch will be retried');
+      log.error({ err, entries: batch.entryCount }, 'ledger flush failed; the batch will be retried');
       return false;
     }
   }
@@ -63,6 +64,21 @@ export async function sweepPeers(store: PeerStore, clock: Clock, peerTimeout: nu
   await store.sweep(Math.floor(clock.nowMs() / 1000) - peerTimeout);
 }
 
-export async function pruneBaselines(db: Kysely<Database>, clock: Clock, retention: number): Promise<void> {
-  await prunePeerBaselines(db, Math.floor(clock.nowMs() / 1000) - retention);
+export interface PruneOptions {
+  /** Seconds a peer baseline is kept after its last update (ledger.baseline_retention). */
+  baselineRetention: number;
+  /** Days of hourly member traffic kept (ledger.traffic_retention_days). */
+  trafficRetentionDays: number;
+}
+
+/**
+ * The hourly pruning of the ledger's tables: peer baselines not updated within their retention,
+ * and user_traffic_hour rows of hours that ended more than the traffic retention ago.
+ */
+export async function pruneLedgerTables(db: Kysely<Database>, clock: Clock, o: PruneOptions): Promise<{ baselines: number; trafficHours: number }> {
+  const now = Math.floor(clock.nowMs() / 1000);
+  const baselines = await prunePeerBaselines(db, now - o.baselineRetention);
+  // The hour containing (now - retention) is kept whole.
+  const trafficHours = await pruneUserTrafficHours(db, trafficHour(now - o.trafficRetentionDays * 86400));
+  return { baselines, trafficHours };
 }

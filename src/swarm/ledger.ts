@@ -1,95 +1,128 @@
 /**
  * The traffic ledger: the tracker records each announce's credited traffic here (memory only),
  * merged per (member, torrent), together with each peer's latest cumulative counters. A flush job
- * takes a batch and writes it in one transaction (totals and baselines together).
+ * takes a batch and writes it in one transaction (totals, hourly traffic and baselines together).
+ *
+ * Allocation-free on the announce path: pending entries and baselines are rows of typed arrays
+ * found through a hash index (keyed-rows.ts), not one object per announce. take() copies them into
+ * a columnar LedgerBatch on SharedArrayBuffers (src/shared/ledger-batch.ts), which the SQLite
+ * writer thread reads without a copy, and starts the next batch in the same arrays.
  *
  * Exactly-once: a batch has an id; when a flush fails the SAME batch (same id) is retried first,
  * before any newer traffic, so a flush that committed but whose acknowledgement was lost is not
  * applied twice (storage skips a batch id it already has), and nothing is lost either.
  */
 import { randomBytes } from 'node:crypto';
-import type { BaselineEntry, LedgerBatch, LedgerEntry } from '../shared/ledger-batch.js';
+import {
+  allocBatch,
+  BASELINE_FIELDS,
+  B_DOWNLOADED,
+  B_UPDATED_AT,
+  B_UPLOADED,
+  E_ANNOUNCES,
+  E_COMPLETED_AT,
+  E_COMPLETIONS,
+  E_DOWNLOADED,
+  E_FIRST_SEEN_AT,
+  E_LAST_SEEN_AT,
+  E_LEECH_TIME,
+  E_RAW_DOWNLOADED,
+  E_RAW_UPLOADED,
+  E_SEED_TIME,
+  E_UPLOADED,
+  ENTRY_FIELDS,
+  NO_DATE,
+  type LedgerBatch,
+} from '../shared/ledger-batch.js';
+import { KeyedRows } from './keyed-rows.js';
 
-export interface LedgerRecord {
-  userId: number;
-  torrentId: number;
-  /** Peer id, 40 lowercase hex. */
-  peerId: string;
-  rawUploaded: number;
-  rawDownloaded: number;
-  uploaded: number;
-  downloaded: number;
-  seedTime: number;
-  leechTime: number;
-  completed: boolean;
-  /** The peer's cumulative counters as of this announce (the new baseline). */
-  counterUploaded: number;
-  counterDownloaded: number;
-  /** The peer left (event=stopped): its baseline row is deleted. */
-  removed: boolean;
-  /** Epoch seconds. */
-  now: number;
+export interface LedgerOptions {
+  /** Prefix of batch ids; random by default (unique per process). */
+  nodeId?: string;
+  /** Rows allocated up front for entries and for baselines (grown on demand). Default 4096. */
+  initialRows?: number;
 }
 
 export class Ledger {
-  private entries = new Map<string, LedgerEntry>();
-  private baselines = new Map<string, BaselineEntry>();
+  private readonly entries: KeyedRows;
+  private readonly baselines: KeyedRows;
   private pending: LedgerBatch | null = null;
   private seq = 0;
+  /** Latest announce time recorded in the current batch (its hour). */
+  private latest = 0;
   private readonly node: string;
 
-  constructor(nodeId?: string) {
-    this.node = nodeId ?? randomBytes(6).toString('hex');
+  constructor(opts: LedgerOptions | string = {}) {
+    const o = typeof opts === 'string' ? { nodeId: opts } : opts;
+    this.node = o.nodeId ?? randomBytes(6).toString('hex');
+    this.entries = new KeyedRows(ENTRY_FIELDS, false, o.initialRows ?? 4096);
+    this.baselines = new KeyedRows(BASELINE_FIELDS, true, o.initialRows ?? 4096);
   }
 
-  record(r: LedgerRecord): void {
-    const ek = r.userId + ':' + r.torrentId;
-    let e = this.entries.get(ek);
-    if (e === undefined) {
-      e = {
-        userId: r.userId,
-        torrentId: r.torrentId,
-        uploaded: 0,
-        downloaded: 0,
-        rawUploaded: 0,
-        rawDownloaded: 0,
-        seedTime: 0,
-        leechTime: 0,
-        announces: 0,
-        completions: 0,
-        completedAt: null,
-        firstSeenAt: r.now,
-        lastSeenAt: r.now,
-      };
-      this.entries.set(ek, e);
+  /**
+   * Adds one announce's traffic to the (member, torrent) entry. Bytes and seconds; `now` is the
+   * announce time in epoch seconds.
+   */
+  credit(
+    userId: number,
+    torrentId: number,
+    rawUploaded: number,
+    rawDownloaded: number,
+    uploaded: number,
+    downloaded: number,
+    seedTime: number,
+    leechTime: number,
+    completed: boolean,
+    now: number,
+  ): void {
+    const t = this.entries;
+    const r = t.insert(userId, torrentId);
+    const v = t.vals;
+    const o = r * ENTRY_FIELDS;
+    if (t.isNew) {
+      v[o + E_COMPLETED_AT] = NO_DATE;
+      v[o + E_FIRST_SEEN_AT] = now;
+      v[o + E_LAST_SEEN_AT] = now;
     }
-    e.uploaded += r.uploaded;
-    e.downloaded += r.downloaded;
-    e.rawUploaded += r.rawUploaded;
-    e.rawDownloaded += r.rawDownloaded;
-    e.seedTime += r.seedTime;
-    e.leechTime += r.leechTime;
-    e.announces += 1;
-    if (r.completed) {
-      e.completions += 1;
-      if (e.completedAt === null) e.completedAt = r.now;
+    v[o + E_UPLOADED]! += uploaded;
+    v[o + E_DOWNLOADED]! += downloaded;
+    v[o + E_RAW_UPLOADED]! += rawUploaded;
+    v[o + E_RAW_DOWNLOADED]! += rawDownloaded;
+    v[o + E_SEED_TIME]! += seedTime;
+    v[o + E_LEECH_TIME]! += leechTime;
+    v[o + E_ANNOUNCES]! += 1;
+    if (completed) {
+      v[o + E_COMPLETIONS]! += 1;
+      if (v[o + E_COMPLETED_AT] === NO_DATE) v[o + E_COMPLETED_AT] = now;
     }
-    if (r.now > e.lastSeenAt) e.lastSeenAt = r.now;
-
-    this.baselines.set(ek + ':' + r.peerId, {
-      userId: r.userId,
-      torrentId: r.torrentId,
-      peerId: r.peerId,
-      uploaded: r.counterUploaded,
-      downloaded: r.counterDownloaded,
-      updatedAt: r.now,
-      removed: r.removed,
-    });
+    if (now > v[o + E_LAST_SEEN_AT]!) v[o + E_LAST_SEEN_AT] = now;
+    if (now < v[o + E_FIRST_SEEN_AT]!) v[o + E_FIRST_SEEN_AT] = now;
+    if (now > this.latest) this.latest = now;
   }
 
-  /** Entries (member, torrent) and baselines waiting, not counting a pending retry. */
+  /**
+   * Sets the peer's baseline (its cumulative counters as of this announce), or marks it removed
+   * (the peer sent `stopped`). The last call for a peer within a batch wins. `peerId`: 20 bytes.
+   */
+  baseline(userId: number, torrentId: number, peerId: Uint8Array, uploaded: number, downloaded: number, removed: boolean, now: number): void {
+    if (peerId.length !== 20) throw new RangeError('peer id must be 20 bytes');
+    const t = this.baselines;
+    const r = t.insert(userId, torrentId, peerId);
+    const o = r * BASELINE_FIELDS;
+    t.vals[o + B_UPLOADED] = uploaded;
+    t.vals[o + B_DOWNLOADED] = downloaded;
+    t.vals[o + B_UPDATED_AT] = now;
+    t.flags[r] = removed ? 1 : 0;
+  }
+
+  /** (member, torrent) entries waiting, including those of a batch waiting for a retry. */
   depth(): number {
-    return this.entries.size + (this.pending ? this.pending.entries.length : 0);
+    return this.entries.count + (this.pending ? this.pending.entryCount : 0);
+  }
+
+  /** Bytes held by the ledger's own arrays (not counting a batch being written). */
+  bytes(): number {
+    return this.entries.bytes() + this.baselines.bytes();
   }
 
   /**
@@ -98,14 +131,25 @@ export class Ledger {
    */
   take(): LedgerBatch | null {
     if (this.pending) return this.pending;
-    if (this.entries.size === 0 && this.baselines.size === 0) return null;
-    const batch: LedgerBatch = {
-      id: `${this.node}-${++this.seq}-${Date.now().toString(36)}`,
-      entries: [...this.entries.values()],
-      baselines: [...this.baselines.values()],
-    };
-    this.entries = new Map();
-    this.baselines = new Map();
+    const e = this.entries;
+    const b = this.baselines;
+    if (e.count === 0 && b.count === 0) return null;
+    const batch = allocBatch(
+      `${this.node}-${++this.seq}-${Date.now().toString(36)}`,
+      Math.floor(this.latest / 3600),
+      e.count,
+      b.count,
+      true,
+    );
+    batch.entryIds.set(e.ids.subarray(0, 2 * e.count));
+    batch.entryValues.set(e.vals.subarray(0, ENTRY_FIELDS * e.count));
+    batch.baselineIds.set(b.ids.subarray(0, 2 * b.count));
+    batch.baselinePeerIds.set(b.peers.subarray(0, 20 * b.count));
+    batch.baselineValues.set(b.vals.subarray(0, BASELINE_FIELDS * b.count));
+    batch.baselineRemoved.set(b.flags.subarray(0, b.count));
+    e.clear();
+    b.clear();
+    this.latest = 0;
     this.pending = batch;
     return batch;
   }

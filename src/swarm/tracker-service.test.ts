@@ -4,6 +4,7 @@ import type { AnnounceRequest } from '../protocol/types.js';
 import { ManualClock } from '../shared/clock.js';
 import type { InfoHash } from '../shared/types.js';
 import { AccessCache } from './access-cache.js';
+import { unpackBaselines, unpackEntries } from '../shared/ledger-batch.js';
 import { Ledger } from './ledger.js';
 import { MemoryPeerStore } from './memory-peer-store.js';
 import { TrackerService, type TrackerRules } from './tracker-service.js';
@@ -76,7 +77,7 @@ function totals(ledger: Ledger) {
   const b = ledger.take();
   if (b) ledger.done(b);
   const byUser = new Map<number, { up: number; down: number; rawUp: number; rawDown: number; seed: number; leech: number; completions: number }>();
-  for (const e of b?.entries ?? []) {
+  for (const e of b ? unpackEntries(b) : []) {
     const t = byUser.get(e.userId) ?? { up: 0, down: 0, rawUp: 0, rawDown: 0, seed: 0, leech: 0, completions: 0 };
     t.up += e.uploaded;
     t.down += e.downloaded;
@@ -137,7 +138,7 @@ test('after a restart, restored baselines make the next announce credit exactly 
   assert.equal(byUser.get(1)!.rawUp, 500);
   assert.equal(byUser.get(1)!.rawDown, 30);
   assert.deepEqual(
-    batch!.baselines.map((b) => [b.peerId, b.uploaded, b.downloaded, b.removed]),
+    unpackBaselines(batch!).map((b) => [b.peerId, b.uploaded, b.downloaded, b.removed]),
     [[peer.toString('hex'), 4500, 130, false]],
   );
   // the restored baseline is used once only
@@ -154,7 +155,7 @@ test('seeding time, snatches, and stop removes the baseline', () => {
   sync(service.announce(req({ left: 0, uploaded: 20, event: 'stopped' }), PK1, IP));
   const { byUser, batch } = totals(ledger);
   assert.equal(byUser.get(1)!.seed, 100 + rules.peerTimeout);
-  assert.equal(batch!.baselines[0]!.removed, true);
+  assert.equal(unpackBaselines(batch!)[0]!.removed, true);
   const s = setup();
   sync(s.service.announce(req({ event: 'started' }), PK1, IP));
   sync(s.service.announce(req({ event: 'completed', left: 0, downloaded: 100 }), PK1, IP));
@@ -168,9 +169,10 @@ test('hybrid torrents: both swarms credit the same torrent', () => {
   sync(service.announce(req({ infoHash: H1, uploaded: 10 }), PK1, IP));
   sync(service.announce(req({ infoHash: H2, peerId: Buffer.from('-TR3000-000000000002'), uploaded: 20 }), PK1, IP));
   const { batch } = totals(ledger);
-  assert.equal(batch!.entries.length, 1);
-  assert.equal(batch!.entries[0]!.torrentId, 7);
-  assert.equal(batch!.entries[0]!.rawUploaded, 30);
+  const entries = unpackEntries(batch!);
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0]!.torrentId, 7);
+  assert.equal(entries[0]!.rawUploaded, 30);
 });
 
 test('refusals name the problem', () => {
@@ -231,4 +233,69 @@ test('public mode: any info hash, no accounting; scrape rules', () => {
   const ps = sync(p.service.scrape({ kind: 'scrape', infoHashes: [H1, 'e'.repeat(40) as InfoHash] }, PK1));
   assert.ok(ps.ok, 'ps.ok');
   assert.deepEqual(ps.files.map((f) => f.infoHash), [H1], 'unregistered hashes are left out in private mode');
+});
+
+test('unchanged counters write no new baseline, except once per refresh window', () => {
+  const { service, ledger, clock } = setup({ baselineRefresh: 3600 });
+  const baselines = () => {
+    const { batch } = totals(ledger);
+    return batch ? unpackBaselines(batch).map((b) => [b.uploaded, b.updatedAt, b.removed]) : [];
+  };
+  clock.set(3600 * 500_000 * 1000); // the start of a refresh window
+  const t0 = clock.nowMs() / 1000;
+  sync(service.announce(req({ event: 'started', uploaded: 10 }), PK1, IP));
+  assert.deepEqual(baselines(), [[10, t0, false]], 'a new peer always writes its baseline');
+  clock.advance(600_000);
+  sync(service.announce(req({ uploaded: 10 }), PK1, IP));
+  assert.deepEqual(baselines(), [], 'same counters, same window: nothing to write');
+  const b = totals(ledger).batch;
+  assert.equal(b, null, 'and no entry left over either');
+  clock.advance(600_000);
+  sync(service.announce(req({ uploaded: 10, downloaded: 1 }), PK1, IP));
+  assert.deepEqual(baselines(), [[10, t0 + 1200, false]], 'a counter moved');
+  clock.advance(2400_000); // t0 + 3600: a new window
+  sync(service.announce(req({ uploaded: 10, downloaded: 1 }), PK1, IP));
+  assert.deepEqual(baselines(), [[10, t0 + 3600, false]], 'first announce of a new window refreshes the stored baseline');
+  clock.advance(1_000);
+  sync(service.announce(req({ uploaded: 10, downloaded: 1 }), PK1, IP));
+  assert.deepEqual(baselines(), []);
+  clock.advance(1_000);
+  sync(service.announce(req({ uploaded: 10, downloaded: 1, event: 'stopped' }), PK1, IP));
+  assert.deepEqual(baselines(), [[10, t0 + 3602, true]], 'a stop always removes the baseline');
+});
+
+test('the entry is still credited (announces, time) when the baseline is skipped', () => {
+  const { service, ledger, clock } = setup();
+  sync(service.announce(req({ event: 'started', left: 0 }), PK1, IP));
+  totals(ledger);
+  clock.advance(60_000);
+  sync(service.announce(req({ left: 0 }), PK1, IP));
+  const { byUser, batch } = totals(ledger);
+  assert.equal(byUser.get(1)?.seed, 60);
+  assert.equal(batch?.baselineCount, 0);
+  assert.equal(unpackEntries(batch!)[0]!.announces, 1);
+});
+
+test('restored baselines: kept compactly, malformed peer ids skipped, each used once, cleared', () => {
+  const { service, ledger } = setup();
+  const p1 = Buffer.from('-TR3000-000000000001');
+  const p2 = Buffer.from('-TR3000-000000000002');
+  const n = service.restoreBaselines([
+    { userId: 1, torrentId: 7, peerId: p1.toString('hex'), uploaded: 100, downloaded: 0 },
+    { userId: 1, torrentId: 7, peerId: 'zz'.repeat(20), uploaded: 1, downloaded: 1 },
+    { userId: 1, torrentId: 7, peerId: 'ab', uploaded: 1, downloaded: 1 },
+  ]);
+  assert.equal(n, 1, 'the malformed rows are skipped');
+  assert.equal(service.restoreBaselines([{ userId: 1, torrentId: 7, peerId: p2.toString('hex').toUpperCase(), uploaded: 50, downloaded: 0 }]), 1);
+  assert.equal(service.restoredBaselineCount(), 2);
+  sync(service.announce(req({ peerId: p1, uploaded: 150 }), PK1, IP));
+  assert.equal(service.restoredBaselineCount(), 1);
+  // Another member announcing the same peer id does not use member 1's baseline.
+  sync(service.announce(req({ peerId: p2, uploaded: 80 }), PK2, IP));
+  assert.equal(service.restoredBaselineCount(), 1);
+  assert.equal(totals(ledger).byUser.get(1)?.rawUp, 50);
+  service.clearRestoredBaselines();
+  assert.equal(service.restoredBaselineCount(), 0);
+  sync(service.announce(req({ peerId: p2, uploaded: 80 }), PK1, IP));
+  assert.equal(totals(ledger).byUser.get(1)?.rawUp, 0, 'cleared: an unknown peer without started credits nothing');
 });

@@ -11,6 +11,7 @@ import type { AnnounceRequest, ScrapeRequest } from '../protocol/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { InfoHash, MaybePromise } from '../shared/types.js';
 import type { AccessCache, AccessTorrent } from './access-cache.js';
+import { KeyedRows } from './keyed-rows.js';
 import type { Ledger } from './ledger.js';
 import type { AnnounceOutcome, PeerStore, SwarmCounts } from './peer-store.js';
 
@@ -31,6 +32,14 @@ export interface TrackerRules {
   fullScrape: boolean;
   /** How long "Unregistered torrent: <reason>" is kept for a deleted torrent (seconds). */
   unregisteredReasonTtl: number;
+  /**
+   * Seconds. A peer whose counters did not move since its previous announce gets no new baseline
+   * written, except at its first announce in each window of this length (floor(now / window)
+   * changed since its previous announce), so that its stored baseline is never older than one
+   * window and survives the pruning by age (`ledger.baseline_retention`, which must exceed it).
+   * Default 3600.
+   */
+  baselineRefresh?: number;
 }
 
 /** Why an announce or scrape was refused: `code` labels metrics, `reason` is the client's text. */
@@ -63,8 +72,12 @@ export interface ScrapeAnswer {
   files: Array<{ infoHash: InfoHash; counts: SwarmCounts }>;
 }
 
-/** A peer's last credited counters, loaded from storage at start (see docs/tracker.md). */
+/** A peer's last credited counters, as loaded from storage at start (see docs/tracker.md). */
 export interface RestoredBaseline {
+  userId: number;
+  torrentId: number;
+  /** 40 hex characters. */
+  peerId: string;
   uploaded: number;
   downloaded: number;
 }
@@ -74,8 +87,14 @@ function refuse(code: RefusalCode, reason: string): Refusal {
 }
 
 export class TrackerService {
-  /** key: torrentId:userId:peerIdHex */
-  private restored = new Map<string, RestoredBaseline>();
+  /**
+   * Baselines persisted by earlier runs, keyed by (member, torrent, peer id bytes): values
+   * uploaded, downloaded; flag 1 once used. Typed arrays, about 60 bytes per baseline.
+   */
+  private restored: KeyedRows | null = null;
+  private readonly peerScratch = Buffer.alloc(20);
+  /** TrackerRules.baselineRefresh. */
+  private readonly refresh: number;
 
   constructor(
     private readonly rules: TrackerRules,
@@ -84,25 +103,47 @@ export class TrackerService {
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.refresh = Math.max(1, rules.baselineRefresh ?? 3600);
+  }
 
   get mode(): TrackerMode {
     return this.rules.mode;
   }
 
-  /** Baselines persisted by earlier runs: consulted when a peer unknown to the store announces. */
-  restoreBaselines(rows: Iterable<{ userId: number; torrentId: number; peerId: string; uploaded: number; downloaded: number }>): number {
+  /**
+   * Adds baselines persisted by earlier runs (call it once per page of rows): they are consulted
+   * when a peer unknown to the store announces. Rows with a malformed peer id are skipped.
+   * Returns how many were added.
+   */
+  restoreBaselines(rows: Iterable<RestoredBaseline>): number {
     let n = 0;
+    const pid = this.peerScratch;
     for (const r of rows) {
-      this.restored.set(r.torrentId + ':' + r.userId + ':' + r.peerId, { uploaded: r.uploaded, downloaded: r.downloaded });
+      if (r.peerId.length !== 40 || pid.write(r.peerId, 'hex') !== 20) continue;
+      this.restored ??= new KeyedRows(2, true, 1024);
+      const t = this.restored;
+      const row = t.insert(r.userId, r.torrentId, pid);
+      t.vals[2 * row] = r.uploaded;
+      t.vals[2 * row + 1] = r.downloaded;
+      t.flags[row] = 0;
       n++;
     }
     return n;
   }
 
+  /** Restored baselines not used yet. */
+  restoredBaselineCount(): number {
+    const t = this.restored;
+    if (t === null) return 0;
+    let n = 0;
+    for (let r = 0; r < t.count; r++) if (t.flags[r] === 0) n++;
+    return n;
+  }
+
   /** Forgets restored baselines: called once the peers had time to come back. */
   clearRestoredBaselines(): void {
-    this.restored.clear();
+    this.restored = null;
   }
 
   /** Checks the passkey; returns the user id (0 outside private mode) or a refusal. */
@@ -175,20 +216,19 @@ export class TrackerService {
     let baseDown: number;
     let elapsed = 0;
     let wasSeeder = false;
-    const peerHex = Buffer.from(req.peerId.buffer, req.peerId.byteOffset, req.peerId.byteLength).toString('hex');
     if (!o.isNew) {
       baseUp = o.prevUploaded;
       baseDown = o.prevDownloaded;
       elapsed = o.elapsed;
       wasSeeder = o.wasSeeder;
     } else {
-      const key = t.torrentId + ':' + userId + ':' + peerHex;
-      const b = this.restored.get(key);
-      if (b !== undefined) {
-        // The peer was known before a restart: credit from its last persisted counters.
-        this.restored.delete(key);
-        baseUp = b.uploaded;
-        baseDown = b.downloaded;
+      const rt = this.restored;
+      const row = rt === null ? -1 : rt.find(userId, t.torrentId, req.peerId);
+      if (row >= 0 && rt!.flags[row] === 0) {
+        // The peer was known before a restart: credit from its last persisted counters, once.
+        rt!.flags[row] = 1;
+        baseUp = rt!.vals[2 * row]!;
+        baseDown = rt!.vals[2 * row + 1]!;
       } else if (req.event === 'started') {
         // A fresh client session: its counters start from zero.
         baseUp = 0;
@@ -203,23 +243,32 @@ export class TrackerService {
     const rawUp = req.uploaded >= baseUp ? req.uploaded - baseUp : 0;
     const rawDown = req.downloaded >= baseDown ? req.downloaded - baseDown : 0;
     // Time is credited for at most one peer timeout since the previous announce.
-    if (elapsed > this.rules.peerTimeout) elapsed = this.rules.peerTimeout;
-    this.ledger.record({
+    const credited = elapsed > this.rules.peerTimeout ? this.rules.peerTimeout : elapsed;
+    this.ledger.credit(
       userId,
-      torrentId: t.torrentId,
-      peerId: peerHex,
-      rawUploaded: rawUp,
-      rawDownloaded: rawDown,
-      uploaded: Math.round(rawUp * t.uploadFactor),
-      downloaded: Math.round(rawDown * t.downloadFactor),
-      seedTime: wasSeeder ? elapsed : 0,
-      leechTime: !o.isNew && !wasSeeder ? elapsed : 0,
-      completed: req.event === 'completed',
-      counterUploaded: req.uploaded,
-      counterDownloaded: req.downloaded,
-      removed: req.event === 'stopped',
+      t.torrentId,
+      rawUp,
+      rawDown,
+      Math.round(rawUp * t.uploadFactor),
+      Math.round(rawDown * t.downloadFactor),
+      wasSeeder ? credited : 0,
+      !o.isNew && !wasSeeder ? credited : 0,
+      req.event === 'completed',
       now,
-    });
+    );
+    // The stored baseline already holds these counters when they did not move since the previous
+    // announce of a known peer; it is rewritten anyway once per refresh window (see TrackerRules).
+    const stopped = req.event === 'stopped';
+    if (
+      !stopped &&
+      !o.isNew &&
+      req.uploaded === o.prevUploaded &&
+      req.downloaded === o.prevDownloaded &&
+      Math.floor(now / this.refresh) === Math.floor((now - o.elapsed) / this.refresh)
+    ) {
+      return;
+    }
+    this.ledger.baseline(userId, t.torrentId, req.peerId, req.uploaded, req.downloaded, stopped, now);
   }
 
   scrape(req: ScrapeRequest, passkey: string | null): MaybePromise<ScrapeAnswer | Refusal> {
