@@ -154,6 +154,13 @@ function treeField(parent: string, key: Buffer): string {
   return `${parent}[${JSON.stringify(displayBytes(key))}]`;
 }
 
+/** A field path, or a function computing it: paths are only built when an error needs one. */
+type Field = string | (() => string);
+
+function fieldText(f: Field): string {
+  return typeof f === 'string' ? f : f();
+}
+
 type BType = 'integer' | 'string' | 'list' | 'dict';
 
 function typeOf(v: BValue): BType {
@@ -239,52 +246,43 @@ function rejectNonCanonical(buf: Buffer, error: string, offset: number): never {
  * Field access
  * -------------------------------------------------------------------------------------------- */
 
-function expectType(v: BValue, type: BType, field: string): void {
-  if (typeOf(v) !== type) reject('wrong_type', { field, expected: type });
+function expectType(v: BValue, type: BType, field: Field): void {
+  if (typeOf(v) !== type) reject('wrong_type', { field: fieldText(field), expected: type });
 }
 
-function getDict(d: BDict, key: string, parent: string, required: true): BDict;
-function getDict(d: BDict, key: string, parent: string, required: false): BDict | undefined;
-function getDict(d: BDict, key: string, parent: string, required: boolean): BDict | undefined;
-function getDict(d: BDict, key: string, parent: string, required: boolean): BDict | undefined {
+/** The value of `key`, checked for type; reports `parent.key` as missing or mistyped. */
+function getTyped(d: BDict, key: string, parent: Field, required: boolean, type: BType): BValue | undefined {
   const v = d.get(key);
-  const field = childField(parent, key);
-  if (v === undefined) return required ? reject('missing_field', { field }) : undefined;
-  expectType(v, 'dict', field);
-  return v as BDict;
+  if (v === undefined) {
+    if (required) reject('missing_field', { field: childField(fieldText(parent), key) });
+    return undefined;
+  }
+  if (typeOf(v) !== type) reject('wrong_type', { field: childField(fieldText(parent), key), expected: type });
+  return v;
 }
 
-function getString(d: BDict, key: string, parent: string, required: true): Buffer;
-function getString(d: BDict, key: string, parent: string, required: false): Buffer | undefined;
-function getString(d: BDict, key: string, parent: string, required: boolean): Buffer | undefined;
-function getString(d: BDict, key: string, parent: string, required: boolean): Buffer | undefined {
-  const v = d.get(key);
-  const field = childField(parent, key);
-  if (v === undefined) return required ? reject('missing_field', { field }) : undefined;
-  expectType(v, 'string', field);
-  return v as Buffer;
+function getDict(d: BDict, key: string, parent: Field, required: true): BDict;
+function getDict(d: BDict, key: string, parent: Field, required: boolean): BDict | undefined;
+function getDict(d: BDict, key: string, parent: Field, required: boolean): BDict | undefined {
+  return getTyped(d, key, parent, required, 'dict') as BDict | undefined;
 }
 
-function getList(d: BDict, key: string, parent: string, required: true): BValue[];
-function getList(d: BDict, key: string, parent: string, required: false): BValue[] | undefined;
-function getList(d: BDict, key: string, parent: string, required: boolean): BValue[] | undefined;
-function getList(d: BDict, key: string, parent: string, required: boolean): BValue[] | undefined {
-  const v = d.get(key);
-  const field = childField(parent, key);
-  if (v === undefined) return required ? reject('missing_field', { field }) : undefined;
-  expectType(v, 'list', field);
-  return v as BValue[];
+function getString(d: BDict, key: string, parent: Field, required: true): Buffer;
+function getString(d: BDict, key: string, parent: Field, required: boolean): Buffer | undefined;
+function getString(d: BDict, key: string, parent: Field, required: boolean): Buffer | undefined {
+  return getTyped(d, key, parent, required, 'string') as Buffer | undefined;
 }
 
-function getInt(d: BDict, key: string, parent: string, required: true): number | bigint;
-function getInt(d: BDict, key: string, parent: string, required: false): number | bigint | undefined;
-function getInt(d: BDict, key: string, parent: string, required: boolean): number | bigint | undefined;
-function getInt(d: BDict, key: string, parent: string, required: boolean): number | bigint | undefined {
-  const v = d.get(key);
-  const field = childField(parent, key);
-  if (v === undefined) return required ? reject('missing_field', { field }) : undefined;
-  expectType(v, 'integer', field);
-  return v as number | bigint;
+function getList(d: BDict, key: string, parent: Field, required: true): BValue[];
+function getList(d: BDict, key: string, parent: Field, required: boolean): BValue[] | undefined;
+function getList(d: BDict, key: string, parent: Field, required: boolean): BValue[] | undefined {
+  return getTyped(d, key, parent, required, 'list') as BValue[] | undefined;
+}
+
+function getInt(d: BDict, key: string, parent: Field, required: true): number | bigint;
+function getInt(d: BDict, key: string, parent: Field, required: boolean): number | bigint | undefined;
+function getInt(d: BDict, key: string, parent: Field, required: boolean): number | bigint | undefined {
+  return getTyped(d, key, parent, required, 'integer') as number | bigint | undefined;
 }
 
 function optionalText(d: BDict, key: string, parent: string): string | null {
@@ -305,11 +303,11 @@ interface Ctx {
 }
 
 /** A file length: a non-negative integer within the limits. Counts it towards the total. */
-function checkSize(ctx: Ctx, v: number | bigint, field: string, padding: boolean): number {
+function checkSize(ctx: Ctx, v: number | bigint, field: Field, padding: boolean): number {
   const { limits } = ctx;
-  if (v < 0) reject('negative_size', { field, size: v.toString() });
+  if (v < 0) reject('negative_size', { field: fieldText(field), size: v.toString() });
   if (typeof v === 'bigint' || v > limits.maxFileSize) {
-    reject('file_too_large', { field, size: v.toString(), max: limits.maxFileSize });
+    reject('file_too_large', { field: fieldText(field), size: v.toString(), max: limits.maxFileSize });
   }
   if (!padding) {
     ctx.total += v;
@@ -330,64 +328,87 @@ const WINDOWS_DEVICE = /^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$/i;
  * Checks one path component (or the torrent name). `utf8Required` is false only for a legacy
  * `path`/`name` whose `.utf-8` twin is present (and checked), since clients use the twin.
  */
-function checkComponent(bytes: Buffer, field: string, utf8Required: boolean): void {
-  if (bytes.length === 0) reject('path_component_empty', { field });
-  const component = displayBytes(bytes);
-  if (bytes.includes(0x2f) || bytes.includes(0x5c)) reject('path_component_separator', { field, component });
+function failComponent(code: TorrentErrorCode, bytes: Buffer, field: Field, extra: TorrentErrorParams = {}): never {
+  reject(code, { field: fieldText(field), component: displayBytes(bytes), ...extra });
+}
+
+function checkComponent(bytes: Buffer, field: Field, utf8Required: boolean): void {
+  if (bytes.length === 0) reject('path_component_empty', { field: fieldText(field) });
+  if (bytes.includes(0x2f) || bytes.includes(0x5c)) failComponent('path_component_separator', bytes, field);
   if ((bytes.length === 1 && bytes[0] === 0x2e) || (bytes.length === 2 && bytes[0] === 0x2e && bytes[1] === 0x2e)) {
-    reject('path_component_dot', { field, component });
+    failComponent('path_component_dot', bytes, field);
   }
+  let ascii = true;
   for (const b of bytes) {
-    if (b < 0x20 || b === 0x7f) reject('path_component_control_char', { field, component, char: `0x${hex2(b)}` });
+    if (b < 0x20 || b === 0x7f) failComponent('path_component_control_char', bytes, field, { char: `0x${hex2(b)}` });
+    if (b >= 0x80) ascii = false;
   }
-  if (!isUtf8(bytes)) {
-    if (utf8Required) reject('path_component_invalid_utf8', { field, component });
-  } else {
-    // C1 controls (U+0080..U+009F) are as unprintable as C0 ones.
-    for (const ch of bytes.toString('utf8')) {
-      const c = ch.codePointAt(0)!;
-      if (c >= 0x80 && c < 0xa0) reject('path_component_control_char', { field, component, char: `U+${c.toString(16).toUpperCase().padStart(4, '0')}` });
+  if (!ascii) {
+    if (!isUtf8(bytes)) {
+      if (utf8Required) failComponent('path_component_invalid_utf8', bytes, field);
+    } else {
+      // C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) are as unprintable as C0 ones.
+      for (let i = 0; i + 1 < bytes.length; i++) {
+        if (bytes[i] === 0xc2 && bytes[i + 1]! >= 0x80 && bytes[i + 1]! < 0xa0) {
+          failComponent('path_component_control_char', bytes, field, { char: `U+00${hex2(bytes[i + 1]!).toUpperCase()}` });
+        }
+      }
     }
   }
-  if (bytes.length > MAX_COMPONENT_BYTES) {
-    reject('path_component_too_long', { field, component, bytes: bytes.length, max: MAX_COMPONENT_BYTES });
-  }
+  if (bytes.length > MAX_COMPONENT_BYTES) failComponent('path_component_too_long', bytes, field, { bytes: bytes.length, max: MAX_COMPONENT_BYTES });
   const last = bytes[bytes.length - 1];
-  if (last === 0x2e || last === 0x20) reject('path_component_trailing_dot_space', { field, component });
+  if (last === 0x2e || last === 0x20) failComponent('path_component_trailing_dot_space', bytes, field);
   // A device name is reserved whatever its extension ("CON", "con.txt", "Com1 .tar.gz").
   const dot = bytes.indexOf(0x2e);
-  const stem = bytes.toString('latin1', 0, dot < 0 ? bytes.length : dot).replace(/ +$/, '');
-  if (WINDOWS_DEVICE.test(stem)) reject('path_component_reserved_name', { field, component });
+  const stemEnd = dot < 0 ? bytes.length : dot;
+  const first = bytes[0]! | 0x20; // lower case for ASCII letters
+  if (stemEnd >= 3 && stemEnd <= 8 && (first === 0x63 || first === 0x70 || first === 0x61 || first === 0x6e || first === 0x6c)) {
+    const stem = bytes.toString('latin1', 0, stemEnd).replace(/ +$/, '');
+    if (WINDOWS_DEVICE.test(stem)) failComponent('path_component_reserved_name', bytes, field);
+  }
 }
 
 /** Checks a whole path (list of components) and returns it decoded. */
-function checkPath(ctx: Ctx, comps: Buffer[], field: string, utf8Required: boolean, compField: (i: number) => string): string[] {
+function checkPath(ctx: Ctx, comps: Buffer[], field: string, utf8Required: boolean): string[] {
   if (comps.length === 0) reject('path_empty', { field });
   if (comps.length > ctx.limits.maxPathDepth) {
     reject('path_too_deep', { field, depth: comps.length, max: ctx.limits.maxPathDepth });
   }
-  comps.forEach((c, i) => checkComponent(c, compField(i), utf8Required));
+  for (let i = 0; i < comps.length; i++) checkComponent(comps[i]!, () => `${field}[${i}]`, utf8Required);
   return comps.map((c) => c.toString('utf8'));
 }
 
-/** Detects duplicate paths and paths that are both a file and a directory. */
+interface DirNode {
+  /** File name -> field of the file entry. */
+  files: Map<string, string>;
+  /** Directory name -> its node, and the field of the first file that made it. */
+  dirs: Map<string, { node: DirNode; field: string }>;
+}
+
+/** Detects duplicate paths and paths that are both a file and a directory (a trie of names). */
 class PathSet {
-  private readonly files = new Map<string, string>();
-  private readonly dirs = new Map<string, string>();
+  private readonly root: DirNode = { files: new Map(), dirs: new Map() };
 
   add(path: string[], field: string): void {
-    const joined = path.join('/');
-    const dup = this.files.get(joined);
-    if (dup !== undefined) reject('duplicate_path', { field, path: joined, other: dup });
-    const dir = this.dirs.get(joined);
-    if (dir !== undefined) reject('path_conflict', { field, path: joined, other: dir });
-    for (let i = 1; i < path.length; i++) {
-      const prefix = path.slice(0, i).join('/');
-      const f = this.files.get(prefix);
-      if (f !== undefined) reject('path_conflict', { field, path: prefix, other: f });
-      if (!this.dirs.has(prefix)) this.dirs.set(prefix, field);
+    let node = this.root;
+    const last = path.length - 1;
+    for (let i = 0; i < last; i++) {
+      const name = path[i]!;
+      const file = node.files.get(name);
+      if (file !== undefined) reject('path_conflict', { field, path: path.slice(0, i + 1).join('/'), other: file });
+      let dir = node.dirs.get(name);
+      if (dir === undefined) {
+        dir = { node: { files: new Map(), dirs: new Map() }, field };
+        node.dirs.set(name, dir);
+      }
+      node = dir.node;
     }
-    this.files.set(joined, field);
+    const name = path[last]!;
+    const dup = node.files.get(name);
+    if (dup !== undefined) reject('duplicate_path', { field, path: path.join('/'), other: dup });
+    const dir = node.dirs.get(name);
+    if (dir !== undefined) reject('path_conflict', { field, path: path.join('/'), other: dir.field });
+    node.files.set(name, field);
   }
 }
 
@@ -396,7 +417,7 @@ class PathSet {
  * -------------------------------------------------------------------------------------------- */
 
 interface FileOut extends TorrentFileEntry {
-  field: string;
+  field: Field;
 }
 
 function parseV1Files(ctx: Ctx, info: BDict, name: string, pieceLength: number): FileOut[] {
@@ -451,17 +472,17 @@ function readPathList(ctx: Ctx, f: BDict, field: string): string[] {
     const list = getList(f, key, field, key === 'path');
     if (list === undefined) return undefined;
     return list.map((c, j) => {
-      expectType(c, 'string', `${childField(field, key)}[${j}]`);
+      expectType(c, 'string', () => `${childField(field, key)}[${j}]`);
       return c as Buffer;
     });
   };
   const raw = read('path')!;
   const utf8 = read('path.utf-8');
   const rawField = childField(field, 'path');
-  const rawPath = checkPath(ctx, raw, rawField, utf8 === undefined, (j) => `${rawField}[${j}]`);
+  const rawPath = checkPath(ctx, raw, rawField, utf8 === undefined);
   if (utf8 === undefined) return rawPath;
   const utf8Field = childField(field, 'path.utf-8');
-  return checkPath(ctx, utf8, utf8Field, true, (j) => `${utf8Field}[${j}]`);
+  return checkPath(ctx, utf8, utf8Field, true);
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -476,31 +497,31 @@ function parseFileTree(ctx: Ctx, info: BDict): V2File[] {
   const tree = getDict(info, 'file tree', 'info', true);
   if (tree.size === 0) reject('no_files', { field: 'info.file tree' });
   const out: V2File[] = [];
-  const walk = (node: BDict, path: string[], field: string): void => {
+  const walk = (node: BDict, path: string[], field: Field): void => {
     const fileEntry = node.get('');
     if (fileEntry !== undefined) {
-      if (node.size !== 1) reject('file_tree_mixed_node', { field });
-      if (path.length === 0) reject('path_empty', { field });
-      const entryField = treeField(field, Buffer.alloc(0));
+      if (node.size !== 1) reject('file_tree_mixed_node', { field: fieldText(field) });
+      if (path.length === 0) reject('path_empty', { field: fieldText(field) });
+      const entryField = (): string => treeField(fieldText(field), Buffer.alloc(0));
       expectType(fileEntry, 'dict', entryField);
       const e = fileEntry as BDict;
       countFile(ctx);
-      const size = checkSize(ctx, getInt(e, 'length', entryField, true), `${field}.length`, false);
+      const size = checkSize(ctx, getInt(e, 'length', entryField, true), () => `${fieldText(field)}.length`, false);
       let root: Buffer | null = null;
       if (size > 0) {
         root = getString(e, 'pieces root', entryField, true);
-        if (root.length !== 32) reject('bad_pieces_root', { field, length: root.length });
+        if (root.length !== 32) reject('bad_pieces_root', { field: fieldText(field), length: root.length });
       }
       out.push({ path, size, field, root });
       return;
     }
-    if (node.size === 0) reject('file_tree_empty_directory', { field });
+    if (node.size === 0) reject('file_tree_empty_directory', { field: fieldText(field) });
     if (path.length + 1 > ctx.limits.maxPathDepth) {
-      reject('path_too_deep', { field, depth: path.length + 1, max: ctx.limits.maxPathDepth });
+      reject('path_too_deep', { field: fieldText(field), depth: path.length + 1, max: ctx.limits.maxPathDepth });
     }
     for (const [key, child] of node) {
       const bytes = Buffer.from(key, 'latin1');
-      const childF = treeField(field, bytes);
+      const childF = (): string => treeField(fieldText(field), bytes);
       checkComponent(bytes, childF, true);
       expectType(child, 'dict', childF);
       walk(child as BDict, [...path, bytes.toString('utf8')], childF);
@@ -526,12 +547,12 @@ function checkPieceLayers(top: BDict, files: V2File[], pieceLength: number): voi
   for (const [key, f] of needed) {
     const root = f.root!.toString('hex');
     const layer = layers.get(key);
-    if (layer === undefined) reject('missing_piece_layer', { field: f.field, root });
+    if (layer === undefined) reject('missing_piece_layer', { field: fieldText(f.field), root });
     expectType(layer, 'string', `piece layers[${JSON.stringify(root)}]`);
     const expected = 32 * Math.ceil(f.size / pieceLength);
     const bytes = layer as Buffer;
-    if (bytes.length !== expected) reject('bad_piece_layer_length', { field: f.field, root, length: bytes.length, expected });
-    if (!rootFromPieceLayer(bytes, pieceLength).equals(f.root!)) reject('piece_layer_mismatch', { field: f.field, root });
+    if (bytes.length !== expected) reject('bad_piece_layer_length', { field: fieldText(f.field), root, length: bytes.length, expected });
+    if (!rootFromPieceLayer(bytes, pieceLength).equals(f.root!)) reject('piece_layer_mismatch', { field: fieldText(f.field), root });
   }
 }
 
@@ -567,11 +588,14 @@ function readName(ctx: Ctx, info: BDict): string {
 
 function parse(buf: Buffer, limits: TorrentLimits): ParsedTorrent {
   if (buf.length > limits.maxTorrentBytes) reject('too_large', { size: buf.length, max: limits.maxTorrentBytes });
-  const loose = bdecode(buf);
-  if (!loose.ok) reject('not_bencoded', { detail: loose.error, offset: loose.offset });
-  if (loose.end !== buf.length) reject('trailing_data', { offset: loose.end, count: buf.length - loose.end });
   const strict = bdecode(buf, { strict: true });
-  if (!strict.ok) rejectNonCanonical(buf, strict.error, strict.offset);
+  if (!strict.ok) {
+    // Tell "not bencoding at all" and "trailing data" apart from "not canonical".
+    const loose = bdecode(buf);
+    if (!loose.ok) reject('not_bencoded', { detail: loose.error, offset: loose.offset });
+    if (loose.end !== buf.length) reject('trailing_data', { offset: loose.end, count: buf.length - loose.end });
+    rejectNonCanonical(buf, strict.error, strict.offset);
+  }
   const top = strict.value;
   if (!(top instanceof Map)) reject('not_a_dictionary', { type: typeOf(top) });
   const infoV = top.get('info');
