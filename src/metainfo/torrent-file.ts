@@ -324,14 +324,14 @@ function countFile(ctx: Ctx): void {
 const MAX_COMPONENT_BYTES = 255;
 const WINDOWS_DEVICE = /^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$/i;
 
-/**
- * Checks one path component (or the torrent name). `utf8Required` is false only for a legacy
- * `path`/`name` whose `.utf-8` twin is present (and checked), since clients use the twin.
- */
 function failComponent(code: TorrentErrorCode, bytes: Buffer, field: Field, extra: TorrentErrorParams = {}): never {
   reject(code, { field: fieldText(field), component: displayBytes(bytes), ...extra });
 }
 
+/**
+ * Checks one path component (or the torrent name). `utf8Required` is false only for a legacy
+ * `path`/`name` whose `.utf-8` twin is present (and checked), since clients use the twin.
+ */
 function checkComponent(bytes: Buffer, field: Field, utf8Required: boolean): void {
   if (bytes.length === 0) reject('path_component_empty', { field: fieldText(field) });
   if (bytes.includes(0x2f) || bytes.includes(0x5c)) failComponent('path_component_separator', bytes, field);
