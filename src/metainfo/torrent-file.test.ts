@@ -225,6 +225,9 @@ test('unsorted_keys names the dictionary, the key and the byte', () => {
   const multi = bencode(v1WithPaths(['x']).top);
   const { bytes: b3 } = patch(multi, '6:lengthi100e4:pathl1:xee', '4:pathl1:xe6:lengthi100ee');
   expectError(b3, 'unsorted_keys', ["the info.files[0] dictionary's keys", "key 'length'"]);
+  // In a v2 file tree, named the way other file tree errors are.
+  const { bytes: b4 } = patch(bencode(sampleTorrent('v2').top), '5:b.txt', '5:z.txt');
+  expectError(b4, 'unsorted_keys', ['the info.file tree["sub"] dictionary\'s keys', "key 'c.dat'"]);
 });
 
 test('duplicate_key', () => {

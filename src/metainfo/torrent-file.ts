@@ -182,6 +182,13 @@ interface Located {
   field: string;
 }
 
+/** Field path of a dict entry, written as the validation errors write it. */
+function locatedChild(parent: string, key: string): string {
+  if (parent === 'info.file tree' || parent.startsWith('info.file tree[')) return treeField(parent, Buffer.from(key, 'latin1'));
+  if (parent === 'piece layers') return `piece layers[${JSON.stringify(Buffer.from(key, 'latin1').toString('hex'))}]`;
+  return childField(parent, key);
+}
+
 /**
  * Finds what sits at `target` in `buf`, which must be loosely valid bencoding (non-strict bdecode
  * succeeded on it). Returns the path of the value starting there, or of the dict whose key starts
@@ -211,7 +218,7 @@ function locate(buf: Buffer, target: number): Located {
           found = { dict: path === '' ? '(root)' : path, key: displayBytes(buf.subarray(ks, ke)), field: path };
           return p;
         }
-        p = walk(ke, childField(path, key));
+        p = walk(ke, locatedChild(path, key));
       } else {
         p = walk(p, `${path}[${i}]`);
       }
