@@ -27,6 +27,12 @@ import { HttpTracker } from './tracker/http-tracker.js';
 import { makeIpPolicy } from './tracker/peer-ip.js';
 import { UdpTracker } from './tracker/udp-tracker.js';
 import { buildWebApp } from './web/app.js';
+import { join } from 'node:path';
+import { pruneExpired, SwarmCountSync } from './jobs/site-jobs.js';
+import { createMailer } from './site/mail.js';
+import { MemoryRateLimiter } from './site/rate-limit.js';
+import { siteSecret } from './site/settings.js';
+import type { Site, TrackerLink } from './site/site.js';
 
 export interface EssaimOptions {
   /** Which parts to run. */
@@ -52,6 +58,8 @@ export interface Essaim {
   readonly ledger: Ledger;
   readonly service: TrackerService;
   readonly stats: TrackerStats;
+  /** The website's dependencies (after start()). */
+  site(): Site;
   start(): Promise<Listening>;
   stop(): Promise<void>;
   /** Runs the ledger flush now (tests, shutdown). */
@@ -122,6 +130,36 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     return flushLedger(writer, ledger, log, metrics ?? undefined);
   };
   const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl);
+  let site: Site | null = null;
+
+  const trackerLink: TrackerLink = {
+    async torrentChanged(torrentId) {
+      const t = await db().selectFrom('torrent').selectAll().where('id', '=', torrentId).executeTakeFirst();
+      const swarms = await db().selectFrom('torrent_swarm').select('info_hash').where('torrent_id', '=', torrentId).execute();
+      for (const { info_hash } of swarms) {
+        if (!t) access.removeTorrent(info_hash);
+        else
+          access.setTorrent(info_hash, {
+            torrentId,
+            status: t.status,
+            deletedReason: t.deleted_reason,
+            deletedAt: t.deleted_at,
+            uploadFactor: t.upload_factor,
+            downloadFactor: t.download_factor,
+          });
+      }
+    },
+    async userChanged(userId, previousPasskey) {
+      if (previousPasskey) access.removePasskey(previousPasskey);
+      const u = await db().selectFrom('user').select(['passkey', 'enabled', 'disabled_reason']).where('id', '=', userId).executeTakeFirst();
+      if (u) access.setUser(u.passkey, { id: userId, enabled: u.enabled === 1, disabledReason: u.disabled_reason });
+    },
+    swarmCounts(infoHashes) {
+      if (!runTracker) return null;
+      const r = store.scrape(infoHashes as Parameters<PeerStore['scrape']>[0]);
+      return r instanceof Promise ? null : r;
+    },
+  };
 
   return {
     config,
@@ -134,6 +172,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     stats,
     flush,
     refresh,
+    site() {
+      if (!site) throw new Error('not started: call start() first');
+      return site;
+    },
     async start() {
       const listening: Listening = {};
       const opened = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
@@ -214,14 +256,36 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         for (const j of jobs) j.start();
       }
 
+      const httpBase = tc.announce_base_url || (listening.httpTracker ?? url('http', tc.http_host, tc.http_port));
+      const udpBase = tc.udp_enabled ? (listening.udpTracker?.[0] ?? url('udp', tc.udp_host || '127.0.0.1', tc.udp_port)) : null;
+      const publicUrl = config.server.public_url.replace(/\/+$/, '');
+      site = {
+        db: opened.db,
+        config,
+        log,
+        clock,
+        mailer: createMailer({ smtpUrl: config.mail.smtp_url, from: config.mail.from, outboxDir: join(config.server.data_dir, 'outbox'), log }),
+        tracker: trackerLink,
+        limiter: new MemoryRateLimiter(),
+        secret: await siteSecret(opened.db, now),
+        publicUrl,
+        announceUrls: (passkey) => ({
+          http: `${httpBase}/${passkey}/announce`,
+          udp: udpBase ? `${udpBase}/${passkey}/announce` : null,
+        }),
+        now: () => Math.floor(clock.nowMs() / 1000),
+      };
+      if (runTracker) {
+        const sync = new SwarmCountSync(opened.db, store, access);
+        const j = new Periodic('swarm-count-sync', config.site.swarm_sync_interval * 1000, async () => void (await sync.run()), log);
+        jobs.push(j);
+        j.start();
+      }
       if (runWeb) {
-        const announce = listening.httpTracker ?? url('http', tc.http_host, tc.http_port);
-        web = buildWebApp({
-          db: opened.db,
-          log,
-          announceUrl: (tc.announce_base_url || announce) + (tc.mode === 'private' ? '/<passkey>/announce' : '/announce'),
-          ready: () => ready,
-        });
+        const j = new Periodic('session-prune', 3600 * 1000, () => pruneExpired(opened.db, Math.floor(clock.nowMs() / 1000)), log);
+        jobs.push(j);
+        j.start();
+        web = buildWebApp({ site, ready: () => ready });
         await web.listen({ host: config.web.host, port: config.web.port });
         const addr = web.server.address() as AddressInfo;
         listening.web = url('http', config.web.host, addr.port);
