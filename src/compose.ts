@@ -32,6 +32,8 @@ import { pruneExpired, SwarmCountSync } from './jobs/site-jobs.js';
 import { createMailer } from './site/mail.js';
 import { MemoryRateLimiter } from './site/rate-limit.js';
 import { siteSecret } from './site/settings.js';
+import { installDefaultTaxonomy } from './site/catalogue/taxonomy.js';
+import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
 
 export interface EssaimOptions {
@@ -181,6 +183,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       const opened = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
       database = opened;
       await migrateToLatest(opened.db);
+      if (await installDefaultTaxonomy(opened.db)) log.info('default categories and terms installed');
       writer = opened.sqlitePath !== null ? sqliteWorkerLedgerWriter(opened.sqlitePath) : directLedgerWriter(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
@@ -286,6 +289,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         jobs.push(j);
         j.start();
         web = buildWebApp({ site, ready: () => ready });
+        const setup = await firstRunSetupLink(site);
+        if (setup) log.warn({ link: setup }, 'no administrator yet: open this one-time link to create the first one');
         await web.listen({ host: config.web.host, port: config.web.port });
         const addr = web.server.address() as AddressInfo;
         listening.web = url('http', config.web.host, addr.port);
