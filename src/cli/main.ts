@@ -4,7 +4,7 @@
  *   essaim start                      site + tracker in one process
  *   essaim migrate                    bring the database schema up to date
  *   essaim config print               every configuration key: value, default, doc
- *   essaim user create <name> [--admin] [--email E] [--json]
+ *   essaim user create <name> [--admin] [--email E] [--password-stdin] [--json]
  *   essaim user show <name> [--json]
  *   essaim user rotate-passkey <name> [--json]
  *   essaim user disable <name> [--reason R] | essaim user enable <name>
@@ -25,6 +25,8 @@ import { createUser, findUserByUsername, getUserTraffic, rotatePasskey, setUserE
 import { deleteTorrent, DuplicateInfoHashError, registerTorrent } from '../db/torrent.repository.js';
 import { addClientRule, listClientRules, removeClientRule } from '../db/client-rule.repository.js';
 import { infoHashesOf } from '../metainfo/info-hash.js';
+import { hashPassword, passwordProblem } from '../site/passwords.js';
+import { hashToken, newToken } from '../site/sessions.js';
 import { toInfoHash } from '../shared/types.js';
 import type { Kysely } from 'kysely';
 
@@ -79,7 +81,8 @@ const USAGE = `usage: essaim <command>
   start                                   run the site and the tracker
   migrate                                 bring the database schema up to date
   config print                            show every configuration key
-  user create <name> [--admin] [--email E] [--json]
+  user create <name> [--admin] [--email E] [--password-stdin] [--json]
+                                          (without --password-stdin: prints a one-time link to set the password)
   user show <name> [--json]
   user rotate-passkey <name> [--json]
   user disable <name> [--reason R] | user enable <name>
@@ -173,8 +176,34 @@ async function userCommand(config: Config, sub: string | undefined, name: string
   await withDb(config, async (db) => {
     switch (sub) {
       case 'create': {
-        const u = await createUser(db, { username: name, email: flag(p, '--email') ?? null, role: p.flags.has('--admin') ? 'admin' : 'member', now: now() });
-        out(json, { id: u.id, username: name, passkey: u.passkey }, `created ${p.flags.has('--admin') ? 'administrator' : 'member'} ${name} (id ${u.id}); passkey ${u.passkey}`);
+        // The password: from stdin (--password-stdin, for scripts), else a one-time link to set it.
+        const password = p.flags.has('--password-stdin') ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : null;
+        if (password !== null) {
+          const problem = passwordProblem(password, name);
+          if (problem) throw new Error(`password refused: ${problem.replace(/_/g, ' ')}`);
+        }
+        const u = await createUser(db, {
+          username: name,
+          email: flag(p, '--email') ?? null,
+          passwordHash: password !== null ? await hashPassword(password) : null,
+          role: p.flags.has('--admin') ? 'admin' : 'member',
+          now: now(),
+        });
+        let link: string | null = null;
+        if (password === null) {
+          const token = newToken();
+          await db
+            .insertInto('auth_token')
+            .values({ token_hash: hashToken(token), purpose: 'password_reset', user_id: u.id, data: null, created_at: now(), expires_at: now() + 86400, used_at: null })
+            .execute();
+          link = `${config.server.public_url.replace(/\/+$/, '')}/password/reset/${token}`;
+        }
+        const what = p.flags.has('--admin') ? 'administrator' : 'member';
+        out(
+          json,
+          { id: u.id, username: name, passkey: u.passkey, ...(link ? { setPasswordLink: link } : {}) },
+          `created ${what} ${name} (id ${u.id}); passkey ${u.passkey}` + (link ? `\nset the password within 24 hours at: ${link}` : ''),
+        );
         return;
       }
       case 'show': {
