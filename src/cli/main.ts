@@ -11,6 +11,7 @@
  *   essaim torrent register <infohash|file.torrent> [--name N] [--json]
  *   essaim torrent delete <id> --reason R
  *   essaim client list | allow <prefix> | deny <prefix> | remove <id>
+ *   essaim demo [--torrents N] [--users M] [--seed S] [--metainfo K]
  *
  * Global option: --config FILE (else ESSAIM_CONFIG, ./essaim.toml, ./essaim.json).
  */
@@ -26,6 +27,8 @@ import { deleteTorrent, DuplicateInfoHashError, registerTorrent } from '../db/to
 import { addClientRule, listClientRules, removeClientRule } from '../db/client-rule.repository.js';
 import { infoHashesOf } from '../metainfo/info-hash.js';
 import { hashPassword, passwordProblem } from '../site/passwords.js';
+import { installDefaultTaxonomy } from '../site/catalogue/taxonomy.js';
+import { generateDemo } from '../site/demo/generate.js';
 import { hashToken, newToken } from '../site/sessions.js';
 import { toInfoHash } from '../shared/types.js';
 import type { Kysely } from 'kysely';
@@ -89,6 +92,8 @@ const USAGE = `usage: essaim <command>
   torrent register <infohash|file.torrent> [--name N] [--json]
   torrent delete <id> --reason R
   client list | client allow <prefix> | client deny <prefix> | client remove <id>
+  demo [--torrents N] [--users M] [--seed S] [--metainfo K]
+                                          fill the database with synthetic members and torrents
 options: --config FILE`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -136,6 +141,8 @@ async function run(argv: string[]): Promise<void> {
       return torrentCommand(config, sub, arg, p, json);
     case 'client':
       return clientCommand(config, sub, arg, p, json);
+    case 'demo':
+      return demoCommand(config, p, json);
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -300,5 +307,57 @@ async function clientCommand(config: Config, sub: string | undefined, arg: strin
       default:
         throw new UsageError('client: expected list, allow, deny or remove');
     }
+  });
+}
+
+function count(p: Parsed, name: string, dflt: number): number {
+  const v = flag(p, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} expects a whole number (got "${v}")`);
+  return n;
+}
+
+/** A progress bar on stderr (a line per 10 % when stderr is not a terminal). */
+function progressBar(): (done: number, total: number, phase: string) => void {
+  const started = Date.now();
+  let lastPhase = '';
+  let lastDecile = -1;
+  return (done, total, phase) => {
+    if (phase !== lastPhase) {
+      if (lastPhase && process.stderr.isTTY) process.stderr.write('\n');
+      lastPhase = phase;
+      lastDecile = -1;
+    }
+    const frac = total === 0 ? 1 : done / total;
+    const secs = (Date.now() - started) / 1000;
+    if (process.stderr.isTTY) {
+      const width = 30;
+      const fill = Math.round(frac * width);
+      process.stderr.write(`\r${phase.padEnd(9)} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total} ${secs.toFixed(0)} s`);
+      if (done === total) process.stderr.write('\n');
+    } else {
+      const decile = Math.floor(frac * 10);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        process.stderr.write(`${phase}: ${done}/${total} (${(frac * 100).toFixed(0)}%) ${secs.toFixed(0)} s\n`);
+      }
+    }
+  };
+}
+
+async function demoCommand(config: Config, p: Parsed, json: boolean): Promise<void> {
+  const torrents = count(p, '--torrents', 1000);
+  const users = count(p, '--users', 100);
+  const seed = count(p, '--seed', 411);
+  const metainfoLimit = count(p, '--metainfo', 5000);
+  await withDb(config, async (db) => {
+    await installDefaultTaxonomy(db);
+    const r = await generateDemo(db, { torrents, users, seed, metainfoLimit, now: now(), progress: progressBar() });
+    out(
+      json,
+      { users: r.users, torrents: r.torrents, firstUsername: r.firstUsername, password: r.password },
+      `demo data: ${r.users} members, ${r.torrents} torrents` + (r.firstUsername ? `; log in as ${r.firstUsername} with password "${r.password}"` : ''),
+    );
   });
 }
