@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Passkey } from '../shared/types.js';
 import { DuplicateUserError, isUniqueViolation, NotFoundError } from './errors.js';
-import type { Database, User, UserRole } from './schema.js';
+import type { Database, Locale, User, UserPrivacy, UserRole } from './schema.js';
 import { inTransaction } from './util.js';
 
 export { DuplicateUserError, NotFoundError };
@@ -78,6 +78,86 @@ export async function findUserByUsername(db: Kysely<Database>, username: string)
     .selectAll()
     .where((eb) => eb(eb.fn('lower', ['username']), '=', eb.fn('lower', [eb.val(username)])))
     .executeTakeFirst();
+}
+
+/**
+ * The member with this email address, compared without regard to (ASCII) case. The site stores
+ * new addresses in lower case; the comparison also finds older mixed-case ones.
+ */
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
+  return db
+    .selectFrom('user')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', eb.fn('lower', [eb.val(email)])))
+    .executeTakeFirst();
+}
+
+/** The member named by a login field: a username, or else an email address. */
+export async function findUserByLogin(db: Kysely<Database>, login: string): Promise<User | undefined> {
+  const byName = await findUserByUsername(db, login);
+  if (byName || !login.includes('@')) return byName;
+  return findUserByEmail(db, login);
+}
+
+/** Stores a new password hash. Returns false if no such member. */
+export async function setPasswordHash(db: Kysely<Database>, userId: number, passwordHash: string, now: number): Promise<boolean> {
+  const r = await db.updateTable('user').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Changes a member's email address (marked verified when `verified`). Throws DuplicateUserError
+ * when another member has it (regardless of case). Returns false if no such member.
+ */
+export async function setUserEmail(db: Kysely<Database>, userId: number, email: string, verified: boolean, now: number): Promise<boolean> {
+  const check = async (q: Kysely<Database>) => {
+    const other = await findUserByEmail(q, email);
+    if (other && other.id !== userId) throw new DuplicateUserError('email', email);
+  };
+  try {
+    return await inTransaction(db, async (trx) => {
+      await check(trx);
+      const r = await trx
+        .updateTable('user')
+        .set({ email, email_verified: verified ? 1 : 0, updated_at: now })
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) await check(db);
+    throw err;
+  }
+}
+
+export interface UserPreferences {
+  /** null follows the browser. */
+  locale: Locale | null;
+  privacy: UserPrivacy;
+}
+
+/** Saves a member's language and privacy level. Returns false if no such member. */
+export async function setUserPreferences(db: Kysely<Database>, userId: number, p: UserPreferences, now: number): Promise<boolean> {
+  const r = await db.updateTable('user').set({ locale: p.locale, privacy: p.privacy, updated_at: now }).where('id', '=', userId).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Records a successful login (last_login_at and last_seen_at). */
+export async function recordLogin(db: Kysely<Database>, userId: number, now: number): Promise<void> {
+  await db.updateTable('user').set({ last_login_at: now, last_seen_at: now }).where('id', '=', userId).execute();
+}
+
+/**
+ * Sets a member's TOTP state: a secret being enrolled (enabled false), switched on (enabled true),
+ * or cleared (secret null, enabled false).
+ */
+export async function setUserTotp(db: Kysely<Database>, userId: number, secret: string | null, enabled: boolean, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('user')
+    .set({ totp_secret: secret, totp_enabled: enabled ? 1 : 0, updated_at: now })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 export async function findUserById(db: Kysely<Database>, id: number): Promise<User | undefined> {
