@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packLedgerBatch, unpackEntries, type LedgerBatch } from '../shared/ledger-batch.js';
 import { Ledger } from '../swarm/ledger.js';
-import { openDatabase, type OpenedDatabase } from './database.js';
+import { openDatabase, openSqliteConnection, type OpenedDatabase } from './database.js';
+import { openLedgerWriterConnection } from './ledger.sqlite.js';
 import { sqliteWorkerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { migrateToLatest } from './migrate.js';
 import { registerTorrent } from './torrent.repository.js';
@@ -87,5 +88,25 @@ describe('SQLite ledger writer thread', () => {
     const before = (await getUserTraffic(d.db, user)).uploaded;
     assert.deepEqual(await writer.write(batch('w-3', user, torrent, 1)), { applied: true });
     assert.equal((await getUserTraffic(d.db, user)).uploaded, before + 1);
+  });
+});
+
+describe('ledger writer connection settings', () => {
+  it('match those of openSqliteConnection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'essaim-writer-conn-'));
+    try {
+      const path = join(dir, 'x.sqlite');
+      const a = openSqliteConnection(path);
+      const b = openLedgerWriterConnection(path, 2048);
+      for (const p of ['journal_mode', 'foreign_keys', 'busy_timeout', 'synchronous']) {
+        assert.equal(b.pragma(p, { simple: true }), a.pragma(p, { simple: true }), p);
+      }
+      assert.equal(b.pragma('cache_size', { simple: true }), -2048);
+      a.close();
+      b.close();
+      assert.throws(() => openLedgerWriterConnection(join(dir, 'missing', 'x.sqlite')), /directory|open/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

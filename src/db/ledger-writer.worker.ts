@@ -5,12 +5,11 @@
  * of the same batch to retry it if this thread fails or dies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteConnection } from './database.js';
-import { applySqliteBatch } from './ledger.sqlite.js';
+import { applySqliteBatch, openLedgerWriterConnection } from './ledger.sqlite.js';
 import type { WorkerReply, WorkerRequest } from './ledger-writer.js';
 
-const { path } = workerData as { path: string };
-const conn = openSqliteConnection(path);
+const { path, cacheKiB } = workerData as { path: string; cacheKiB?: number };
+const conn = openLedgerWriterConnection(path, cacheKiB);
 const port = parentPort!;
 
 port.on('message', (m: WorkerRequest) => {

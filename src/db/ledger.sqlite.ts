@@ -5,7 +5,7 @@
  * against this branch (SQLite) and the Kysely one (PostgreSQL), so the two cannot drift apart
  * unnoticed.
  */
-import type BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import {
   BASELINE_FIELDS,
   B_DOWNLOADED,
@@ -28,6 +28,27 @@ import {
   NO_DATE,
   type LedgerBatch,
 } from '../shared/ledger-batch.js';
+
+/**
+ * The ledger writer thread's own connection to the database file: the settings of
+ * database.ts's openSqliteConnection (WAL, foreign keys, busy timeout, synchronous NORMAL; a test
+ * checks they agree) without loading Kysely and pg into the thread, and a page cache of
+ * `cacheKiB` (better-sqlite3's default is 16 MiB).
+ */
+export function openLedgerWriterConnection(path: string, cacheKiB?: number): BetterSqlite3.Database {
+  const conn = new BetterSqlite3(path);
+  try {
+    conn.pragma('journal_mode = WAL');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('busy_timeout = 5000');
+    conn.pragma('synchronous = NORMAL');
+    if (cacheKiB !== undefined) conn.pragma(`cache_size = ${-Math.max(64, Math.floor(cacheKiB))}`);
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
+}
 
 interface Statements {
   claim: BetterSqlite3.Statement;
