@@ -1,5 +1,20 @@
-/** The accounts pages (to be filled in). */
+/**
+ * The accounts pages: sign-up, login (with the two-factor step), logout, the member's account
+ * (passkey, RSS key, preferences, password, email, sessions), two-factor authentication, password
+ * reset, and the first-run setup of the first administrator.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Site } from '../../../site/site.js';
+import { accountRoutes } from './account.js';
+import { entryRoutes } from './entry.js';
+import { passwordResetRoutes } from './password-reset.js';
+import { setupRoutes } from './setup.js';
+import { twoFactorRoutes } from './twofactor.js';
 
-export function routes(_app: FastifyInstance, _site: Site): void {}
+export function routes(app: FastifyInstance, site: Site): void {
+  entryRoutes(app, site);
+  accountRoutes(app, site);
+  twoFactorRoutes(app, site);
+  passwordResetRoutes(app, site);
+  setupRoutes(app, site);
+}

@@ -1,0 +1,260 @@
+/**
+ * Getting in and out: sign-up (/register), login with "remember me" and the optional two-factor
+ * step (/login, /login/2fa), and logout (/logout).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createUser, DuplicateUserError, findUserById, findUserByLogin, setPasswordHash } from '../../../db/user.repository.js';
+import type { User } from '../../../db/schema.js';
+import { mayRegister, type JoinRefusal } from '../../../site/accounts/joining.js';
+import { PENDING_LOGIN_TTL, readPendingLogin, signPendingLogin } from '../../../site/accounts/pending-login.js';
+import { verifySecondFactor } from '../../../site/accounts/second-factor.js';
+import { hashPassword, needsRehash, verifyPassword } from '../../../site/passwords.js';
+import { deleteSession } from '../../../site/sessions.js';
+import type { Site } from '../../../site/site.js';
+import { CSRF_COOKIE, setFlash, type RequestContext } from '../../context.js';
+import { html } from '../../html.js';
+import { csrfField, sendPage } from '../../layout.js';
+import type { MessageKey } from '../../messages.js';
+import {
+  bodyOf,
+  checked,
+  emailError,
+  endSessionCookie,
+  errorSummary,
+  field,
+  hasErrors,
+  hidden,
+  loginBlocked,
+  loginFailed,
+  loginIpKey,
+  loginNameKey,
+  loginUserKey,
+  loginWindowMinutes,
+  newPasswordErrors,
+  normaliseEmail,
+  safeNext,
+  startSession,
+  str,
+  takenErrors,
+  usernameError,
+  type FieldErrors,
+} from './shared.js';
+
+// --- sign-up ------------------------------------------------------------------------------------
+
+interface RegisterForm {
+  username: string;
+  email: string;
+  errors: FieldErrors;
+  refusal?: JoinRefusal | null;
+}
+
+function refusalMessage(r: JoinRefusal): MessageKey {
+  switch (r) {
+    case 'closed':
+      return 'accounts.register.refused.closed';
+  }
+}
+
+function registerPage(reply: FastifyReply, ctx: RequestContext, f: RegisterForm, status = 200): FastifyReply {
+  const { t } = ctx;
+  const refused = f.refusal ? t(refusalMessage(f.refusal)) : null;
+  const body = html`<h1>${t('accounts.register.title')}</h1>
+${errorSummary(ctx, f.errors, refused)}
+${f.refusal
+  ? ''
+  : html`<form method="post" action="/register" class="form" novalidate>
+  ${csrfField(ctx)}
+  ${field(ctx, { name: 'username', label: t('accounts.field.username'), value: f.username, error: f.errors.username, hint: t('accounts.username.hint'), autocomplete: 'username', required: true, minlength: 3, maxlength: 32 })}
+  ${field(ctx, { name: 'email', type: 'email', label: t('accounts.field.email'), value: f.email, error: f.errors.email, hint: t('accounts.email.hint'), autocomplete: 'email', required: true, maxlength: 254 })}
+  ${field(ctx, { name: 'password', type: 'password', label: t('accounts.field.password'), error: f.errors.password, hint: t('accounts.password.hint'), autocomplete: 'new-password', required: true, minlength: 10 })}
+  ${field(ctx, { name: 'password_confirm', type: 'password', label: t('accounts.field.password_confirm'), error: f.errors.password_confirm, autocomplete: 'new-password', required: true })}
+  <p><button type="submit">${t('accounts.register.submit')}</button></p>
+</form>`}
+<p>${t('accounts.register.have_account')} <a href="/login">${t('common.nav.login')}</a></p>`;
+  return sendPage(reply, ctx, { title: t('accounts.register.title'), body }, status);
+}
+
+// --- login --------------------------------------------------------------------------------------
+
+interface LoginForm {
+  login: string;
+  remember: boolean;
+  next: string | null;
+  errors: FieldErrors;
+  general?: string | null;
+}
+
+export function loginPage(reply: FastifyReply, ctx: RequestContext, f: LoginForm, status = 200): FastifyReply {
+  const { t } = ctx;
+  const body = html`<h1>${t('accounts.login.title')}</h1>
+${errorSummary(ctx, f.errors, f.general)}
+<form method="post" action="/login" class="form" novalidate>
+  ${csrfField(ctx)}
+  ${f.next ? hidden('next', f.next) : ''}
+  ${field(ctx, { name: 'username', label: t('accounts.field.login'), value: f.login, error: f.errors.username, autocomplete: 'username', required: true, maxlength: 254 })}
+  ${field(ctx, { name: 'password', type: 'password', label: t('accounts.field.password'), error: f.errors.password, autocomplete: 'current-password', required: true })}
+  <div class="field field-check">
+    <input id="f-remember" type="checkbox" name="remember" value="1"${f.remember ? html` checked` : ''} aria-describedby="f-remember-hint">
+    <label for="f-remember">${t('accounts.login.remember')}</label>
+    <p class="hint" id="f-remember-hint">${t('accounts.login.remember_hint', { days: Math.max(1, Math.round(ctx.site.config.web.remember_ttl / 86400)) })}</p>
+  </div>
+  <p><button type="submit">${t('accounts.login.submit')}</button></p>
+</form>
+<ul class="account-links">
+  <li><a href="/password/forgot">${t('accounts.login.forgot')}</a></li>
+  <li><a href="/register">${t('accounts.login.no_account')}</a></li>
+</ul>`;
+  return sendPage(reply, ctx, { title: t('accounts.login.title'), body }, status);
+}
+
+/** The second step of a login: the two-factor code, with the half-done login in a signed field. */
+export function secondStepPage(
+  reply: FastifyReply,
+  ctx: RequestContext,
+  o: { pending: string; next: string | null; error?: MessageKey | undefined; general?: string | null },
+  status = 200,
+): FastifyReply {
+  const { t } = ctx;
+  const errors: FieldErrors = { code: o.error };
+  const body = html`<h1>${t('accounts.2fa.step.title')}</h1>
+${errorSummary(ctx, errors, o.general)}
+<p>${t('accounts.2fa.step.intro')}</p>
+<form method="post" action="/login/2fa" class="form" novalidate>
+  ${csrfField(ctx)}
+  ${hidden('pending', o.pending)}
+  ${o.next ? hidden('next', o.next) : ''}
+  ${field(ctx, { name: 'code', label: t('accounts.field.code'), error: o.error, hint: t('accounts.2fa.step.hint'), autocomplete: 'one-time-code', required: true, maxlength: 20, autofocus: true })}
+  <p><button type="submit">${t('accounts.2fa.step.submit')}</button></p>
+</form>
+<p><a href="/login">${t('accounts.2fa.step.restart')}</a></p>`;
+  return sendPage(reply, ctx, { title: t('accounts.2fa.step.title'), body }, status);
+}
+
+/** Starts the two-factor step for a member whose password was right. */
+export function beginSecondStep(site: Site, req: FastifyRequest, reply: FastifyReply, user: User, remember: boolean, next: string | null): FastifyReply {
+  const pending = signPendingLogin(site.secret, { userId: user.id, remember, expires: site.now() + PENDING_LOGIN_TTL }, req.cookies[CSRF_COOKIE] ?? '');
+  return secondStepPage(reply, req.ctx, { pending, next });
+}
+
+let dummyHash: Promise<string> | null = null;
+/** Spends about the time of a password check when there is no member to check against. */
+async function dummyVerify(password: string): Promise<void> {
+  dummyHash ??= hashPassword('essaim-no-such-member');
+  await verifyPassword(password, await dummyHash);
+}
+
+export function entryRoutes(app: FastifyInstance, site: Site): void {
+  app.get('/register', async (req, reply) => {
+    if (req.ctx.user) return reply.redirect('/account', 303);
+    const refusal = await mayRegister(site, { ip: req.ip, now: site.now() });
+    return registerPage(reply, req.ctx, { username: '', email: '', errors: {}, refusal }, refusal ? 403 : 200);
+  });
+
+  app.post('/register', async (req, reply) => {
+    const ctx = req.ctx;
+    const b = bodyOf(req);
+    const username = str(b, 'username', 100).trim();
+    const email = normaliseEmail(str(b, 'email', 300));
+    const refusal = await mayRegister(site, { ip: req.ip, now: site.now() });
+    if (refusal) return registerPage(reply, ctx, { username, email, errors: {}, refusal }, 403);
+    const password = str(b, 'password', 2000);
+    const errors: FieldErrors = {
+      username: usernameError(username),
+      email: emailError(email),
+      ...newPasswordErrors(password, str(b, 'password_confirm', 2000), username),
+    };
+    await takenErrors(site, username, email, errors);
+    if (hasErrors(errors)) return registerPage(reply, ctx, { username, email, errors }, 400);
+    const hash = await hashPassword(password);
+    let id: number;
+    try {
+      id = (await createUser(site.db, { username, email, passwordHash: hash, now: site.now() })).id;
+    } catch (err) {
+      if (!(err instanceof DuplicateUserError)) throw err;
+      errors[err.field] = err.field === 'username' ? 'accounts.username.taken' : 'accounts.email.taken';
+      return registerPage(reply, ctx, { username, email, errors }, 400);
+    }
+    await site.tracker.userChanged(id);
+    await startSession(site, req, reply, id, false);
+    setFlash(reply, 'accounts.register.welcome');
+    return reply.redirect('/account', 303);
+  });
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
+    const next = safeNext(req.query.next);
+    if (req.ctx.user) return reply.redirect(next ?? '/account', 303);
+    return loginPage(reply, req.ctx, { login: '', remember: false, next, errors: {} });
+  });
+
+  app.post('/login', async (req, reply) => {
+    const ctx = req.ctx;
+    const b = bodyOf(req);
+    const login = str(b, 'username', 300).trim();
+    const password = str(b, 'password', 2000);
+    const remember = checked(b, 'remember');
+    const next = safeNext(str(b, 'next'));
+    const form = { login, remember, next };
+    const errors: FieldErrors = {
+      username: login === '' ? 'common.form.required' : undefined,
+      password: password === '' ? 'common.form.required' : undefined,
+    };
+    if (hasErrors(errors)) return loginPage(reply, ctx, { ...form, errors }, 400);
+
+    const user = await findUserByLogin(site.db, login);
+    const keys = [loginIpKey(req.ip), user ? loginUserKey(user.id) : loginNameKey(login)];
+    // Over the limit: refused before any password check, right or wrong.
+    if (loginBlocked(site, keys)) {
+      return loginPage(reply, ctx, { ...form, errors: {}, general: ctx.t('accounts.login.rate_limited', { minutes: loginWindowMinutes(site) }) }, 429);
+    }
+    let ok = false;
+    if (user) ok = await verifyPassword(password, user.password_hash);
+    else await dummyVerify(password);
+    if (!user || !ok) {
+      loginFailed(site, keys);
+      return loginPage(reply, ctx, { ...form, errors: {}, general: ctx.t('accounts.login.failed') }, 401);
+    }
+    if (user.enabled !== 1) {
+      return loginPage(reply, ctx, { ...form, errors: {}, general: ctx.t('accounts.login.disabled') }, 403);
+    }
+    if (user.password_hash && needsRehash(user.password_hash)) {
+      await setPasswordHash(site.db, user.id, await hashPassword(password), site.now());
+    }
+    if (user.totp_enabled === 1 && user.totp_secret) return beginSecondStep(site, req, reply, user, remember, next);
+    await startSession(site, req, reply, user.id, remember);
+    return reply.redirect(next ?? '/', 303);
+  });
+
+  app.post('/login/2fa', async (req, reply) => {
+    const ctx = req.ctx;
+    const b = bodyOf(req);
+    const token = str(b, 'pending', 300);
+    const next = safeNext(str(b, 'next'));
+    const code = str(b, 'code', 100);
+    const pending = readPendingLogin(site.secret, token, req.cookies[CSRF_COOKIE] ?? '', site.now());
+    const user = pending ? await findUserById(site.db, pending.userId) : undefined;
+    if (!pending || !user || user.enabled !== 1 || user.totp_enabled !== 1) {
+      return loginPage(reply, ctx, { login: '', remember: false, next, errors: {}, general: ctx.t('accounts.2fa.step.expired') }, 400);
+    }
+    const keys = [loginIpKey(req.ip), loginUserKey(user.id)];
+    if (loginBlocked(site, keys)) {
+      return loginPage(reply, ctx, { login: '', remember: false, next, errors: {}, general: ctx.t('accounts.login.rate_limited', { minutes: loginWindowMinutes(site) }) }, 429);
+    }
+    if (code.trim() === '') return secondStepPage(reply, ctx, { pending: token, next, error: 'common.form.required' }, 400);
+    const factor = await verifySecondFactor(site, user, code);
+    if (!factor) {
+      loginFailed(site, keys);
+      return secondStepPage(reply, ctx, { pending: token, next, error: 'accounts.2fa.wrong_code' }, 401);
+    }
+    await startSession(site, req, reply, user.id, pending.remember);
+    if (factor === 'recovery') setFlash(reply, 'accounts.2fa.recovery_used');
+    return reply.redirect(next ?? '/', 303);
+  });
+
+  app.post('/logout', async (req, reply) => {
+    if (req.ctx.sessionId) await deleteSession(site.db, req.ctx.sessionId);
+    endSessionCookie(reply);
+    setFlash(reply, 'accounts.logout.done');
+    return reply.redirect('/', 303);
+  });
+}
