@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { DuplicateInfoHashError, isUniqueViolation } from './errors.js';
-import type { Database, Torrent, TorrentStatus, UserTorrent } from './schema.js';
+import type { Database, DescriptionFormat, Torrent, TorrentStatus, UserTorrent } from './schema.js';
 import { inTransaction } from './util.js';
 
 export { DuplicateInfoHashError };
@@ -24,6 +24,19 @@ export interface RegisterTorrentInput {
   status?: TorrentStatus;
   /** Epoch seconds. */
   now: number;
+  // Directory metadata (#3), all optional: the columns' defaults apply when left out.
+  /** URL slug of the name. */
+  slug?: string | null;
+  /** A subcategory. */
+  categoryId?: number | null;
+  description?: string;
+  descriptionFormat?: DescriptionFormat;
+  /** NFO text, already decoded. */
+  nfo?: string | null;
+  anonymous?: boolean;
+  fileCount?: number;
+  /** Epoch seconds. */
+  updatedAt?: number | null;
 }
 
 /** The swarm hashes of a torrent: its v1 hash and/or its v2 hash truncated to 20 bytes (BEP 52). */
@@ -61,6 +74,14 @@ export async function registerTorrent(db: Kysely<Database>, input: RegisterTorre
           deleted_at: null,
           uploader_id: input.uploaderId ?? null,
           created_at: input.now,
+          ...(input.slug !== undefined ? { slug: input.slug } : {}),
+          ...(input.categoryId !== undefined ? { category_id: input.categoryId } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.descriptionFormat !== undefined ? { description_format: input.descriptionFormat } : {}),
+          ...(input.nfo !== undefined ? { nfo: input.nfo } : {}),
+          ...(input.anonymous !== undefined ? { anonymous: input.anonymous ? (1 as const) : (0 as const) } : {}),
+          ...(input.fileCount !== undefined ? { file_count: input.fileCount } : {}),
+          ...(input.updatedAt !== undefined ? { updated_at: input.updatedAt } : {}),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
