@@ -20,13 +20,14 @@ import { consumeAuthToken, createAuthToken } from '../../../site/accounts/tokens
 import { hashPassword } from '../../../site/passwords.js';
 import { deleteUserSessions, listUserSessions } from '../../../site/sessions.js';
 import type { Site } from '../../../site/site.js';
-import { requireUser, setFlash, translator, type RequestContext } from '../../context.js';
+import { setFlash, translator, type RequestContext } from '../../context.js';
 import { formatDate } from '../../format.js';
 import { html } from '../../html.js';
 import { isLocale } from '../../i18n.js';
 import { csrfField, errorPage, sendPage } from '../../layout.js';
 import {
   accountNav,
+  loggedIn,
   bodyOf,
   checkCurrentPassword,
   emailError,
@@ -233,15 +234,19 @@ async function sendEmailChange(site: Site, user: User, email: string, locale: Lo
 }
 
 export function accountRoutes(app: FastifyInstance, site: Site): void {
-  app.get('/account', async (req, reply) => overviewPage(reply, req.ctx, site, requireUser(req, reply)));
+  app.get('/account', async (req, reply) => {
+    const user = loggedIn(req, reply);
+    return user ? overviewPage(reply, req.ctx, site, user) : reply;
+  });
 
   app.get('/account/passkey', async (req, reply) => {
-    requireUser(req, reply);
+    if (!loggedIn(req, reply)) return reply;
     return passkeyConfirmPage(reply, req.ctx);
   });
 
   app.post('/account/passkey', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (str(bodyOf(req), 'confirm') !== 'yes') return passkeyConfirmPage(reply, req.ctx, 400);
     await rotatePasskey(site.db, user.id, site.now());
     // The tracker forgets the old passkey at once.
@@ -251,14 +256,16 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.post('/account/rss-key', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     await rotateRssKey(site.db, user.id, site.now());
     setFlash(reply, 'accounts.rss.rotated');
     return reply.redirect('/account', 303);
   });
 
   app.post('/account/preferences', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     const b = bodyOf(req);
     const loc = str(b, 'locale', 10);
     const priv = str(b, 'privacy', 10);
@@ -270,12 +277,13 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.get('/account/password', async (req, reply) => {
-    requireUser(req, reply);
+    if (!loggedIn(req, reply)) return reply;
     return passwordPage(reply, req.ctx, {});
   });
 
   app.post('/account/password', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     const ctx = req.ctx;
     const b = bodyOf(req);
     const password = str(b, 'password');
@@ -292,12 +300,14 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.get('/account/email', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     return emailPage(reply, req.ctx, user, '', {});
   });
 
   app.post('/account/email', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     const ctx = req.ctx;
     const b = bodyOf(req);
     const email = normaliseEmail(str(b, 'email', 300));
@@ -332,10 +342,14 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
     return messagePage(reply, ctx, ctx.t('accounts.email.confirm.title'), ctx.t('accounts.email.confirm.done', { email: row.data }));
   });
 
-  app.get('/account/sessions', async (req, reply) => sessionsPage(reply, req.ctx, site, requireUser(req, reply)));
+  app.get('/account/sessions', async (req, reply) => {
+    const user = loggedIn(req, reply);
+    return user ? sessionsPage(reply, req.ctx, site, user) : reply;
+  });
 
   app.post('/account/sessions/revoke', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     const id = str(bodyOf(req), 'session', 100);
     await site.db.deleteFrom('session').where('id', '=', id).where('user_id', '=', user.id).execute();
     if (id === req.ctx.sessionId) {
@@ -348,7 +362,8 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.post('/account/sessions/revoke-all', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     await deleteUserSessions(site.db, user.id);
     endSessionCookie(reply);
     setFlash(reply, 'accounts.sessions.revoked_all');

@@ -9,7 +9,7 @@ import type { User } from '../../../db/schema.js';
 import { passwordProblem, verifyPassword } from '../../../site/passwords.js';
 import { createSession, deleteSession } from '../../../site/sessions.js';
 import type { Site } from '../../../site/site.js';
-import { cookieOptions, SESSION_COOKIE, type RequestContext } from '../../context.js';
+import { cookieOptions, RedirectSent, requireUser, SESSION_COOKIE, type RequestContext } from '../../context.js';
 import { attr, html, type Html } from '../../html.js';
 import type { MessageKey } from '../../messages.js';
 
@@ -167,6 +167,19 @@ export async function checkCurrentPassword(site: Site, req: FastifyRequest, user
     return 'accounts.password.current_wrong';
   }
   return null;
+}
+
+/**
+ * The logged-in member, or null after sending the redirect to the login page. Like requireUser,
+ * without throwing once the reply is sent (Fastify would log that as a failed request).
+ */
+export function loggedIn(req: FastifyRequest, reply: FastifyReply): User | null {
+  try {
+    return requireUser(req, reply);
+  } catch (err) {
+    if (err instanceof RedirectSent) return null;
+    throw err;
+  }
 }
 
 // --- sessions -----------------------------------------------------------------------------------

@@ -19,12 +19,13 @@ import { countRecoveryCodes, deleteRecoveryCodes, newRecoveryCodes, replaceRecov
 import { verifySecondFactor } from '../../../site/accounts/second-factor.js';
 import { groupSecret, newTotpSecret, otpauthUri, replayGuardFor, verifyTotpOnce } from '../../../site/accounts/totp.js';
 import type { Site } from '../../../site/site.js';
-import { requireUser, setFlash, type RequestContext } from '../../context.js';
+import { setFlash, type RequestContext } from '../../context.js';
 import { html } from '../../html.js';
 import { csrfField, sendPage } from '../../layout.js';
 import type { MessageKey } from '../../messages.js';
 import {
   accountNav,
+  loggedIn,
   bodyOf,
   checkCurrentPassword,
   errorSummary,
@@ -131,22 +132,28 @@ ${errorSummary(ctx, errors, general)}
 }
 
 export function twoFactorRoutes(app: FastifyInstance, site: Site): void {
-  app.get('/account/2fa', async (req, reply) => statusPage(reply, req.ctx, site, requireUser(req, reply)));
+  app.get('/account/2fa', async (req, reply) => {
+    const user = loggedIn(req, reply);
+    return user ? statusPage(reply, req.ctx, site, user) : reply;
+  });
 
   app.post('/account/2fa/setup', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (user.totp_enabled !== 1) await setUserTotp(site.db, user.id, newTotpSecret(), false, site.now());
     return reply.redirect(user.totp_enabled === 1 ? '/account/2fa' : '/account/2fa/setup', 303);
   });
 
   app.get('/account/2fa/setup', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (user.totp_enabled === 1 || !user.totp_secret) return reply.redirect('/account/2fa', 303);
     return setupPage(reply, req.ctx, site, user, user.totp_secret);
   });
 
   app.post('/account/2fa/confirm', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (user.totp_enabled === 1 || !user.totp_secret) return reply.redirect('/account/2fa', 303);
     const code = str(bodyOf(req), 'code', 20);
     if (code.trim() === '') return setupPage(reply, req.ctx, site, user, user.totp_secret, 'common.form.required', 400);
@@ -160,7 +167,8 @@ export function twoFactorRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.post('/account/2fa/recovery-codes', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (user.totp_enabled !== 1) return reply.redirect('/account/2fa', 303);
     const keys = [loginIpKey(req.ip), loginUserKey(user.id)];
     const code = str(bodyOf(req), 'code', 20);
@@ -178,13 +186,15 @@ export function twoFactorRoutes(app: FastifyInstance, site: Site): void {
   });
 
   app.get('/account/2fa/disable', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     if (user.totp_enabled !== 1) return reply.redirect('/account/2fa', 303);
     return disablePage(reply, req.ctx, {});
   });
 
   app.post('/account/2fa/disable', async (req, reply) => {
-    const user = requireUser(req, reply);
+    const user = loggedIn(req, reply);
+    if (!user) return reply;
     const ctx = req.ctx;
     if (user.totp_enabled !== 1) return reply.redirect('/account/2fa', 303);
     const b = bodyOf(req);
