@@ -25,7 +25,7 @@ async function loggedIn(s: TestSite, m: { id: number }): Promise<Browser> {
 }
 
 let serial = 0;
-function raw(name: string): Buffer {
+function raw(): Buffer {
   return bencode(buildTorrent('v1', { name: `file-${serial}`, files: [{ path: ['a.bin'], size: 30000 + serial++ }] }).top);
 }
 
@@ -61,10 +61,10 @@ describe('RSS feeds', () => {
     ]);
     invalidateCatalogue(db);
     const now = Math.floor(Date.now() / 1000);
-    jerry = await insertTorrent(db, { raw: raw('x'), name: 'Tom & Jerry <3> "quotes" l\'été', categoryId: 80202, uploaderId: other.id, seeders: 2, leechers: 1, createdAt: now - 100 });
-    docu = await insertTorrent(db, { raw: raw('x'), name: 'Deep Sea Documentary', categoryId: 80203, uploaderId: other.id, seeders: 20, leechers: 5, createdAt: now - 50 });
-    pending = await insertTorrent(db, { raw: raw('x'), name: 'Pending Cartoon', categoryId: 80202, uploaderId: other.id, status: 'pending' });
-    deleted = await insertTorrent(db, { raw: raw('x'), name: 'Deleted Cartoon', categoryId: 80202, uploaderId: other.id, status: 'deleted', deletedReason: 'fake' });
+    jerry = await insertTorrent(db, { raw: raw(), name: 'Tom & Jerry <3> "quotes" l\'été', categoryId: 80202, uploaderId: other.id, seeders: 2, leechers: 1, createdAt: now - 100 });
+    docu = await insertTorrent(db, { raw: raw(), name: 'Deep Sea Documentary', categoryId: 80203, uploaderId: other.id, seeders: 20, leechers: 5, createdAt: now - 50 });
+    pending = await insertTorrent(db, { raw: raw(), name: 'Pending Cartoon', categoryId: 80202, uploaderId: other.id, status: 'pending' });
+    deleted = await insertTorrent(db, { raw: raw(), name: 'Deleted Cartoon', categoryId: 80202, uploaderId: other.id, status: 'deleted', deletedReason: 'fake' });
     searchId = (await db.insertInto('saved_search').values({ user_id: reader.id, name: 'Jerry cartoons', query: 'q=jerry&category=80201', created_at: now }).returning('id').executeTakeFirstOrThrow()).id;
     otherSearchId = (await db.insertInto('saved_search').values({ user_id: other.id, name: 'Theirs', query: 'q=sea', created_at: now }).returning('id').executeTakeFirstOrThrow()).id;
   });
