@@ -57,7 +57,7 @@ export function torrentPageBody(ctx: RequestContext, d: TorrentPageData): Html {
 <a class="button download" href="/torrents/${tor.id}/download" rel="nofollow">${t('torrent.download')}</a>
 <form method="post" action="/torrents/${tor.id}/bookmark" class="inline">
 ${csrfField(ctx)}
-<button type="submit" class="${d.bookmarked ? 'secondary' : ''}" aria-pressed="${d.bookmarked ? 'true' : 'false'}">${d.bookmarked ? t('torrent.bookmark.remove') : t('torrent.bookmark.add')}</button>
+<button type="submit"${d.bookmarked ? html` class="bookmarked"` : ''} aria-pressed="${d.bookmarked ? 'true' : 'false'}">${d.bookmarked ? t('torrent.bookmark.remove') : t('torrent.bookmark.add')}</button>
 </form>
 </div>`
     : html`<p class="torrent-actions"><a class="button" href="/login?next=${encodeURIComponent(torrentPath(tor))}">${t('torrent.download_login')}</a></p>`;
