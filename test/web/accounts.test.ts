@@ -244,6 +244,45 @@ describe('accounts', () => {
     });
   });
 
+  describe('pages', () => {
+    it('every accounts page answers in English and French, with no untranslated key', async () => {
+      const m = await s.member('pagewalker');
+      for (const lang of ['en', 'fr'] as const) {
+        const anon = s.browser();
+        anon.acceptLanguage = lang;
+        const b = s.browser();
+        b.acceptLanguage = lang;
+        await loginForm(b, 'pagewalker', m.password);
+        const pages: Array<[Browser, string]> = [
+          [anon, '/login'],
+          [anon, '/register'],
+          [anon, '/password/forgot'],
+          [b, '/account'],
+          [b, '/account/passkey'],
+          [b, '/account/password'],
+          [b, '/account/email'],
+          [b, '/account/sessions'],
+          [b, '/account/2fa'],
+        ];
+        for (const [who, path] of pages) {
+          const r = await who.get(path);
+          assert.equal(r.status, 200, `${lang} ${path}`);
+          assert.match(r.text, new RegExp(`<html lang="${lang}">`), `${lang} ${path}`);
+          assert.doesNotMatch(r.text, /accounts\.[a-z0-9_]+\.[a-z0-9_.]+/, `${lang} ${path}: a message key shows`);
+          assert.match(r.text, /<h1>[^<]+<\/h1>/, `${lang} ${path}: one heading`);
+        }
+      }
+    });
+
+    it('sends the visitor to the login page from account pages, and back afterwards', async () => {
+      const r = await s.browser().get('/account/sessions', false);
+      assert.equal(r.status, 303);
+      assert.equal(r.location, '/login?next=%2Faccount%2Fsessions');
+      const again = await s.browser().post('/account/rss-key', {}, { csrf: false });
+      assert.equal(again.status, 403, 'CSRF is checked before anything else');
+    });
+  });
+
   describe('logout and sessions', () => {
     it('logs out (POST /logout ends the session server-side)', async () => {
       const m = await s.member('logoutone');

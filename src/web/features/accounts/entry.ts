@@ -251,6 +251,10 @@ export function entryRoutes(app: FastifyInstance, site: Site): void {
     return reply.redirect(next ?? '/', 303);
   });
 
+  // Pages answered to a POST may be reloaded or re-requested by the language switch (a GET).
+  app.get('/login/2fa', async (_req, reply) => reply.redirect('/login', 303));
+  app.get('/logout', async (_req, reply) => reply.redirect('/', 303));
+
   app.post('/logout', async (req, reply) => {
     if (req.ctx.sessionId) await deleteSession(site.db, req.ctx.sessionId);
     endSessionCookie(reply);

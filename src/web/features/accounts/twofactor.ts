@@ -151,6 +151,10 @@ export function twoFactorRoutes(app: FastifyInstance, site: Site): void {
     return setupPage(reply, req.ctx, site, user, user.totp_secret);
   });
 
+  // The language switch (a GET) on a page answered to a POST comes back to the page it came from.
+  app.get('/account/2fa/confirm', async (_req, reply) => reply.redirect('/account/2fa/setup', 303));
+  app.get('/account/2fa/recovery-codes', async (_req, reply) => reply.redirect('/account/2fa', 303));
+
   app.post('/account/2fa/confirm', async (req, reply) => {
     const user = loggedIn(req, reply);
     if (!user) return reply;
