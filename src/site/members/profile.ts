@@ -68,7 +68,10 @@ export interface DayTraffic extends TrafficTotals {
   day: number;
 }
 
-/** Credited traffic per UTC day for the last `days` days, oldest first, today last (zeros included). */
+/**
+ * Credited traffic per UTC day for the last `days` days, oldest first, today (up to the current
+ * hour) last, zeros included.
+ */
 export async function dailyTraffic(db: Kysely<Database>, userId: number, now: number, days = 30): Promise<DayTraffic[]> {
   const today = Math.floor(now / 86400);
   const first = today - days + 1;
@@ -77,7 +80,7 @@ export async function dailyTraffic(db: Kysely<Database>, userId: number, now: nu
     .select(['hour', 'uploaded', 'downloaded'])
     .where('user_id', '=', userId)
     .where('hour', '>=', first * 24)
-    .where('hour', '<', (today + 1) * 24)
+    .where('hour', '<=', hourOf(now))
     .execute();
   const out: DayTraffic[] = [];
   for (let d = first; d <= today; d++) out.push({ day: d, uploaded: 0, downloaded: 0 });
