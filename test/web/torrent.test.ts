@@ -249,6 +249,17 @@ describe('torrent page', () => {
       assert.ok(!r.body.includes(Buffer.from(alice.passkey)), 'no other member\'s passkey');
     });
 
+    it('comes back to the download after logging in through the login form', async () => {
+      const b = s.browser();
+      const r = await b.get(`/torrents/${main.id}/download`, false);
+      assert.equal(r.status, 303);
+      await b.get(r.location!);
+      const done = await b.post('/login', { username: 'bob', password: bob.password, next: `/torrents/${main.id}/download` }, { follow: true });
+      assert.equal(done.status, 200, done.text.slice(0, 300));
+      assert.equal(done.headers.get('content-type'), 'application/x-bittorrent');
+      assert.equal(dictString(bdecodeDict(done.body), 'announce'), s.app.site().announceUrls(bob.passkey).http);
+    });
+
     it('names the site, not the uploader, as creator of an anonymous torrent', async () => {
       const r = await (await loggedIn(s, alice)).get(`/torrents/${anon.id}/download`);
       assert.equal(r.status, 200);
