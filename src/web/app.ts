@@ -15,7 +15,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Site } from '../site/site.js';
 import { redactUrl } from '../shared/log.js';
-import { HttpError, installContext, RedirectSent, translator } from './context.js';
+import { HttpError, installContext, LoginRequired, RedirectSent, translator } from './context.js';
 import { errorPage } from './layout.js';
 import { installSecurityHeaders } from './security.js';
 import { routes as accounts } from './features/accounts/routes.js';
@@ -91,7 +91,8 @@ export function buildWebApp(deps: WebDeps): FastifyInstance {
     installContext(scope, site);
 
     scope.setErrorHandler(async (err, req, reply) => {
-      if (err instanceof RedirectSent) return reply;
+      if (err instanceof RedirectSent || reply.sent) return reply;
+      if (err instanceof LoginRequired) return reply.redirect(`/login?next=${encodeURIComponent(err.next)}`, 303);
       const ctx = req.ctx ?? null;
       const t = ctx?.t ?? translator(site.config.site.default_locale);
       let status = 500;

@@ -86,12 +86,21 @@ export class HttpError extends Error {
   }
 }
 
-/** The member, or a redirect to the login page (throws so that handlers stay linear). */
-export function requireUser(req: FastifyRequest, reply: FastifyReply): User {
+/**
+ * The member, or else a redirect to the login page: throws `LoginRequired`, which the error
+ * handler turns into a 303 to /login?next=<this page> (handlers stay linear; nothing is sent twice).
+ */
+export function requireUser(req: FastifyRequest, _reply?: FastifyReply): User {
   const u = req.ctx.user;
   if (u) return u;
-  void reply.redirect(`/login?next=${encodeURIComponent(req.ctx.path)}`, 303);
-  throw new RedirectSent();
+  throw new LoginRequired(req.ctx.path);
+}
+
+/** Thrown when a page needs a logged-in member; answered with a redirect to the login page. */
+export class LoginRequired extends Error {
+  constructor(readonly next: string) {
+    super('login required');
+  }
 }
 
 /** Thrown after a redirect was sent; the error handler ignores it. */
