@@ -175,7 +175,7 @@ ${
   <h2 id="category-delete">${t('catalogue.delete')}</h2>
   <p class="hint">${t('catalogue.delete.hint')} ${t('catalogue.usage', { n: o.torrentCount, children: c.children.length })}</p>
   ${deleteErr ? html`<p class="field-error" role="alert">${deleteErr}</p>` : ''}
-  <form method="post" action="/admin/categories/${c.id}/delete">
+  <form method="post" action="/admin/categories/${c.id}/delete" class="catalogue-delete">
     ${csrfField(ctx)}
     <button type="submit" class="danger">${t('catalogue.delete')}</button>
   </form>
