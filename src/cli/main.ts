@@ -43,7 +43,7 @@ interface Parsed {
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--config', '--email', '--name', '--reason', '--note']);
+  const valued = new Set(['--config', '--email', '--name', '--reason', '--note', '--torrents', '--users', '--seed', '--metainfo']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -311,7 +311,9 @@ async function clientCommand(config: Config, sub: string | undefined, arg: strin
 }
 
 function count(p: Parsed, name: string, dflt: number): number {
-  const v = flag(p, name);
+  const raw = p.flags.get(name);
+  if (raw === true) throw new UsageError(`${name} needs a value`);
+  const v = raw;
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} expects a whole number (got "${v}")`);

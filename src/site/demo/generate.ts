@@ -12,7 +12,7 @@ import { bencode } from '../../protocol/bencode.js';
 import type { Database, NewTorrent } from '../../db/schema.js';
 import { slugify } from '../../web/format.js';
 import { hashPassword } from '../passwords.js';
-import { indexTorrent } from '../search/indexer.js';
+import { indexTorrents } from '../search/indexer.js';
 
 export interface DemoOptions {
   torrents: number;
@@ -216,7 +216,7 @@ export async function generateDemo(db: Kysely<Database>, o: DemoOptions): Promis
       for (let s = 0; s < metaRows.length; s += 200) await trx.insertInto('torrent_metainfo').values(metaRows.slice(s, s + 200)).execute();
       return tids;
     });
-    for (const id of ids) await indexTorrent(db, id);
+    await indexTorrents(db, ids);
     made += n;
     o.progress?.(made, o.torrents, 'torrents');
   }
