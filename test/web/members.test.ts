@@ -12,6 +12,7 @@ import { insertCategories, insertTorrent, type InsertedTorrent } from '../../src
 import { SESSION_COOKIE } from '../../src/web/context.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
 import { startSite, type Browser, type TestSite } from '../helpers/site.js';
+import { chromiumUnavailable, launchChromium, seriousA11yViolations } from '../helpers/chromium.js';
 
 type Member = Awaited<ReturnType<TestSite['member']>>;
 
@@ -221,5 +222,25 @@ describe('member profiles', () => {
     assert.match(r.text, /Uploads: 3/);
     const other = await (await loggedIn(s, await s.member('newbie'))).get('/my/torrents');
     assert.match(other.text, /You have not uploaded anything yet\./);
+  });
+  describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
+    it('has no serious or critical accessibility violation', async () => {
+      const browser = await launchChromium();
+      try {
+        const context = await browser.newContext();
+        const token = await createSession(s.app.db(), get('low').member.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now: Math.floor(Date.now() / 1000) });
+        await context.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+        const tab = await context.newPage();
+        for (const path of [`/u/${get('low').member.id}`, `/u/${get('strong').member.id}`, `/u/${get('low').member.id}/traffic.svg`, '/my/torrents']) {
+          const res = await tab.goto(s.base + path);
+          assert.equal(res?.status(), 200, path);
+          if (path.endsWith('.svg')) continue;
+          const v = await seriousA11yViolations(tab);
+          assert.deepEqual(v, [], `${path}: ${JSON.stringify(v)}`);
+        }
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });

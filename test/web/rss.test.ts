@@ -14,6 +14,7 @@ import { SESSION_COOKIE } from '../../src/web/context.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
 import { bdecodeDict, dictString, infoHashOf } from '../helpers/bencode.js';
 import { startSite, type Browser, type TestSite } from '../helpers/site.js';
+import { chromiumUnavailable, launchChromium, seriousA11yViolations } from '../helpers/chromium.js';
 
 type Member = Awaited<ReturnType<TestSite['member']>>;
 
@@ -189,5 +190,25 @@ describe('RSS feeds', () => {
     const { parsed } = await feed(`/rss/top?key=${other.rssKey}`);
     assert.equal(parsed.description, 'Les 100 torrents les plus actifs.');
     assert.match(parsed.items[0]?.content ?? '', /^Taille : 29,3 Kio · Catégorie : Documentaries \(fr\) · Sources : 0 · Clients : 0$/);
+  });
+  describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
+    it('has no serious or critical accessibility violation', async () => {
+      const browser = await launchChromium();
+      try {
+        const context = await browser.newContext();
+        const token = await createSession(s.app.db(), reader.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now: Math.floor(Date.now() / 1000) });
+        await context.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+        const tab = await context.newPage();
+        for (const path of ['/rss']) {
+          const res = await tab.goto(s.base + path);
+          assert.equal(res?.status(), 200, path);
+          if (path.endsWith('.svg')) continue;
+          const v = await seriousA11yViolations(tab);
+          assert.deepEqual(v, [], `${path}: ${JSON.stringify(v)}`);
+        }
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });

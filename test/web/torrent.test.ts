@@ -13,6 +13,7 @@ import { buildTorrent } from '../fixtures/metainfo/builders.js';
 import { httpAnnounce } from '../helpers/announce.js';
 import { bdecodeDict, dictString, infoHashOf, isDict, type BValue } from '../helpers/bencode.js';
 import { startSite, type Browser, type TestSite } from '../helpers/site.js';
+import { chromiumUnavailable, launchChromium, seriousA11yViolations } from '../helpers/chromium.js';
 
 type Member = Awaited<ReturnType<TestSite['member']>>;
 
@@ -323,6 +324,30 @@ describe('torrent page', () => {
       await b.get(page(main));
       assert.equal((await b.post(`/torrents/${pending.id}/bookmark`, {})).status, 404);
       assert.equal((await b.post('/torrents/424242/bookmark', {})).status, 404);
+    });
+  });
+  describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
+    it('has no serious or critical accessibility violation on the torrent page and the bookmarks', async () => {
+      const browser = await launchChromium();
+      try {
+        const context = await browser.newContext();
+        const token = await createSession(s.app.db(), bob.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now: Math.floor(Date.now() / 1000) });
+        await context.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+        await s.app.db().insertInto('bookmark').values({ user_id: bob.id, torrent_id: anon.id, created_at: 1 }).onConflict((oc) => oc.doNothing()).execute();
+        const tab = await context.newPage();
+        for (const path of [page(main), '/bookmarks']) {
+          const res = await tab.goto(s.base + path);
+          assert.equal(res?.status(), 200, path);
+          const v = await seriousA11yViolations(tab);
+          assert.deepEqual(v, [], `${path}: ${JSON.stringify(v)}`);
+        }
+        // The bookmark button works without JavaScript.
+        await tab.goto(s.base + page(main));
+        await tab.click('form[action$="/bookmark"] button');
+        assert.ok((await tab.textContent('main'))?.includes('Bookmark added.'), 'flash after the POST');
+      } finally {
+        await browser.close();
+      }
     });
   });
 });

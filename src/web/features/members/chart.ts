@@ -17,12 +17,15 @@ const BOTTOM = 34;
 const UP_COLOUR = '#1d6b2f';
 const DOWN_COLOUR = '#b3261e';
 
-/** A round upper bound for the axis: 1, 2 or 5 times a power of 1024-based units' tens. */
+/** A round upper bound for the axis in binary units: 1, 2, 2.5 or 5 times a power of ten of KiB, MiB, ... */
 function niceMax(v: number): number {
   if (v <= 0) return 1024;
-  const exp = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= v) return m * exp;
-  return 10 * exp;
+  let unit = 1;
+  while (v / unit >= 1000 && unit < 1024 ** 5) unit *= 1024;
+  const m = v / unit;
+  const exp = Math.pow(10, Math.floor(Math.log10(m)));
+  for (const k of [1, 2, 2.5, 5, 10]) if (k * exp >= m) return k * exp * unit;
+  return 10 * exp * unit;
 }
 
 function dayLabel(ctx: Pick<RequestContext, 'locale'>, day: number): string {

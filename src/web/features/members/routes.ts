@@ -108,7 +108,7 @@ ${renderTorrentList(ctx, leeching, { caption: t('members.leeching.caption', { na
       const [rows, total] = await Promise.all([listUploads(site.db, m.id, { ...o, limit: LIST_LIMIT }), countUploads(site.db, m.id, o)]);
       sections.push(html`<section aria-labelledby="h-uploads">
 <h2 id="h-uploads">${t('members.uploads.heading', { n: total })}</h2>
-${renderTorrentList(ctx, withLiveCounts(site.tracker, rows), { caption: t('members.uploads.caption', { name: m.username }), empty: t('members.uploads.empty'), showStatus: access.full })}
+${renderTorrentList(ctx, withLiveCounts(site.tracker, rows), { caption: t('members.uploads.caption', { name: m.username }), empty: t('members.uploads.empty'), showStatus: access.full, showAnonymous: access.full })}
 ${total > rows.length ? html`<p class="note">${t('members.uploads.more', { shown: rows.length, n: total })}${self ? html` <a href="/my/torrents">${t('common.nav.mytorrents')}</a>` : ''}</p>` : ''}
 </section>`);
     }
@@ -154,7 +154,7 @@ ${sections}
       title: ctx.t('members.my_torrents.title'),
       body: html`<h1>${ctx.t('members.my_torrents.title')}</h1>
 <p>${ctx.t('members.my_torrents.count', { n: total })}</p>
-${renderTorrentList(ctx, rows, { caption: ctx.t('members.my_torrents.caption'), empty: ctx.t('members.my_torrents.empty'), showStatus: true })}
+${renderTorrentList(ctx, rows, { caption: ctx.t('members.my_torrents.caption'), empty: ctx.t('members.my_torrents.empty'), showStatus: true, showAnonymous: true })}
 ${pagination(ctx, '/my/torrents', page, pages)}`,
     });
   });

@@ -22,6 +22,8 @@ export interface TorrentTableOptions<R extends TorrentListRow> {
   extra?: Array<TableColumn<R>>;
   /** Show "pending" next to the name of pending torrents. */
   showStatus?: boolean;
+  /** Show "anonymous" next to the name of anonymous uploads (the uploader's own lists). */
+  showAnonymous?: boolean;
 }
 
 export function renderTorrentList<R extends TorrentListRow>(ctx: RequestContext, rows: readonly R[], o: TorrentTableOptions<R>): Html {
@@ -46,7 +48,7 @@ ${extra.map((c) => html`<th scope="col"${c.num ? html` class="num"` : ''}>${c.he
 ${rows.map(
   (r) => html`<tr>
 <td>${r.category_id !== null && catName(r) ? html`<a href="${browseCategoryPath(r.category_id)}">${catName(r)}</a>` : ''}</td>
-<td><a href="${torrentPath(r)}">${r.name}</a>${o.showStatus && r.status === 'pending' ? html` <span class="badge pending">${t('torrent.status.pending')}</span>` : ''}${o.showStatus && r.anonymous === 1 ? html` <span class="badge">${t('common.anonymous')}</span>` : ''}</td>
+<td><a href="${torrentPath(r)}">${r.name}</a>${o.showStatus && r.status === 'pending' ? html` <span class="badge pending">${t('torrent.status.pending')}</span>` : ''}${o.showAnonymous && r.anonymous === 1 ? html` <span class="badge">${t('common.anonymous')}</span>` : ''}</td>
 <td class="num">${formatAge(t, now - r.created_at)}</td>
 <td class="num">${formatSize(t, locale, r.size)}</td>
 <td class="num">${formatNumber(locale, r.times_completed)}</td>
