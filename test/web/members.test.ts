@@ -51,7 +51,7 @@ describe('member profiles', () => {
   const hour = Math.floor(now / 3600);
 
   before(async () => {
-    s = await startSite();
+    s = await startSite(null, { web: { page_size: 10 } });
     const db = s.app.db();
     await insertCategories(db, [
       { id: 80101, name_en: 'Video' },
@@ -223,6 +223,23 @@ describe('member profiles', () => {
     const other = await (await loggedIn(s, await s.member('newbie'))).get('/my/torrents');
     assert.match(other.text, /You have not uploaded anything yet\./);
   });
+  it('pages My torrents', async () => {
+    const many = await s.member('prolific');
+    for (let i = 0; i < 11; i++) await insertTorrent(s.app.db(), { raw: raw(`prolific ${i}`), name: `prolific upload ${String(i).padStart(2, '0')}`, uploaderId: many.id, createdAt: 1000 + i });
+    const b = await loggedIn(s, many);
+    const first = await b.get('/my/torrents');
+    assert.match(first.text, /Uploads: 11/);
+    assert.equal((first.text.match(/prolific upload \d\d/g) ?? []).length, 10);
+    assert.ok(first.text.includes('prolific upload 10') && !first.text.includes('prolific upload 00'), 'newest first');
+    assert.ok(first.text.includes('href="/my/torrents?page=2" rel="next"'), 'next link');
+    const second = await b.get('/my/torrents?page=2');
+    assert.equal((second.text.match(/prolific upload \d\d/g) ?? []).length, 1);
+    assert.ok(second.text.includes('prolific upload 00'), 'oldest on page 2');
+    assert.ok(second.text.includes('href="/my/torrents?page=1" rel="prev"'), 'previous link');
+    const beyond = await b.get('/my/torrents?page=99');
+    assert.ok(beyond.text.includes('prolific upload 00'), 'a page beyond the last shows the last');
+  });
+
   describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
     it('has no serious or critical accessibility violation', async () => {
       const browser = await launchChromium();
