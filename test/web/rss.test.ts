@@ -89,6 +89,7 @@ describe('RSS feeds', () => {
     assert.ok(r.text.includes('>Jerry cartoons</a>'), 'saved search named');
     assert.ok(!r.text.includes(`/rss/search/${otherSearchId}?`), 'not another member\'s saved search');
     assert.ok(!r.text.includes(reader.passkey), 'no passkey on the page');
+    assert.equal(r.headers.get('cache-control'), 'private, no-store');
     assert.match(r.text, /<link rel="alternate" type="application\/rss\+xml"/);
   });
 

@@ -99,6 +99,8 @@ export function routes(app: FastifyInstance, site: Site): void {
       loadCatalogue(site.db),
       site.db.selectFrom('saved_search').select(['id', 'name']).where('user_id', '=', user.id).orderBy('name').execute(),
     ]);
+    // The addresses hold the member's RSS key: no shared cache may keep this page.
+    void reply.header('Cache-Control', 'private, no-store');
     const feedLink = (url: string, label: string) => html`<a href="${url}" type="application/rss+xml">${label}</a>`;
     const catItem = (c: CatalogueCategory): Html =>
       html`<li>${feedLink(urls.category(c.id), c.name(locale))}${c.children.length > 0 ? html`<ul>${c.children.map(catItem)}</ul>` : ''}</li>`;
