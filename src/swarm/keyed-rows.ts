@@ -5,8 +5,10 @@
  * its key lives in `ids` (2 u32 per row) and `peers` (20 bytes per row when keyed by peer id),
  * its values in `vals` (`stride` f64 per row) and `flags` (1 byte per row).
  *
- * Rows are only appended; `clear()` forgets them all (the arrays are kept for reuse, or shrunk
- * when they were much larger than needed).
+ * Rows are only appended, so rows 0..count-1 are contiguous in every array; `clear()` forgets
+ * them all (the arrays are kept for reuse, or shrunk when they were much larger than needed).
+ * With `shared`, the row arrays (not the index) live on SharedArrayBuffers, so that views of
+ * them can be posted to another thread without a copy.
  */
 export class KeyedRows {
   count = 0;
@@ -24,18 +26,20 @@ export class KeyedRows {
    * @param stride f64 values per row
    * @param byPeer whether the key includes a 20-byte peer id
    * @param initialRows rows allocated up front (rounded up to a power of two)
+   * @param shared row arrays on SharedArrayBuffers
    */
   constructor(
     readonly stride: number,
     byPeer: boolean,
     private readonly initialRows = 1024,
+    private readonly shared = false,
   ) {
     this.peerBytes = byPeer ? 20 : 0;
     this.capacity = pow2(Math.max(16, initialRows));
-    this.ids = new Uint32Array(this.capacity * 2);
-    this.peers = new Uint8Array(this.capacity * this.peerBytes);
-    this.vals = new Float64Array(this.capacity * stride);
-    this.flags = new Uint8Array(this.capacity);
+    this.ids = new Uint32Array(this.buffer(this.capacity * 8));
+    this.peers = new Uint8Array(this.buffer(this.capacity * this.peerBytes));
+    this.vals = new Float64Array(this.buffer(this.capacity * stride * 8));
+    this.flags = new Uint8Array(this.buffer(this.capacity));
     this.index = new Int32Array(this.capacity * 2);
     this.mask = this.capacity * 2 - 1;
   }
@@ -105,6 +109,10 @@ export class KeyedRows {
     return this.ids.byteLength + this.peers.byteLength + this.vals.byteLength + this.flags.byteLength + this.index.byteLength;
   }
 
+  private buffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
+    return this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  }
+
   private samePeer(r: number, peer: Uint8Array): boolean {
     const p = this.peers;
     const o = r * 20;
@@ -129,10 +137,10 @@ export class KeyedRows {
 
   private resize(capacity: number, keep = true): void {
     const n = keep ? this.count : 0;
-    const ids = new Uint32Array(capacity * 2);
-    const peers = new Uint8Array(capacity * this.peerBytes);
-    const vals = new Float64Array(capacity * this.stride);
-    const flags = new Uint8Array(capacity);
+    const ids = new Uint32Array(this.buffer(capacity * 8));
+    const peers = new Uint8Array(this.buffer(capacity * this.peerBytes));
+    const vals = new Float64Array(this.buffer(capacity * this.stride * 8));
+    const flags = new Uint8Array(this.buffer(capacity));
     if (n > 0) {
       ids.set(this.ids.subarray(0, n * 2));
       peers.set(this.peers.subarray(0, n * this.peerBytes));

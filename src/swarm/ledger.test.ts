@@ -131,12 +131,34 @@ test('grows past its initial size and gives back every row exactly (against a re
       refBase.set(`${u}:${t}:${peer(p).toString('hex')}`, i);
     }
     const b = l.take()!;
-    l.done(b);
     const got = new Map(unpackEntries(b).map((e) => [`${e.userId}:${e.torrentId}`, e.uploaded]));
     assert.deepEqual(got, ref);
     const gotBase = new Map(unpackBaselines(b).map((e) => [`${e.userId}:${e.torrentId}:${e.peerId}`, e.uploaded]));
     assert.deepEqual(gotBase, refBase);
+    l.done(b);
   }
+});
+
+test('two sets of tables, recycled: records during a write go to the other set; memory stays flat', () => {
+  const l = new Ledger({ nodeId: 'n', initialRows: 64 });
+  for (let i = 0; i < 50; i++) l.credit(1, i, 1, 0, 1, 0, 0, 0, false, 1);
+  const a = l.take()!;
+  for (let i = 0; i < 30; i++) l.credit(2, i, 2, 0, 2, 0, 0, 0, false, 2);
+  assert.equal(a.entryCount, 50, 'the pending batch does not see newer records');
+  assert.ok(unpackEntries(a).every((e) => e.userId === 1), 'only the first set');
+  l.failed(a);
+  assert.equal(l.take(), a);
+  assert.equal(l.depth(), 80);
+  l.done(a);
+  const bytes = l.bytes();
+  for (let round = 0; round < 20; round++) {
+    const b = l.take()!;
+    assert.ok(unpackEntries(b).every((e) => e.uploaded === (round === 0 ? 2 : 3)), `round ${round}: its own records only`);
+    for (let i = 0; i < 40; i++) l.credit(3, i, 3, 0, 3, 0, 0, 0, false, 3);
+    l.done(b);
+  }
+  assert.equal(l.bytes(), bytes, 'no table allocated after the first two');
+  assert.ok(a.entryIds.buffer instanceof SharedArrayBuffer, 'views of shared tables');
 });
 
 test('refuses a peer id that is not 20 bytes', () => {

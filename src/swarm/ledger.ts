@@ -4,9 +4,11 @@
  * takes a batch and writes it in one transaction (totals, hourly traffic and baselines together).
  *
  * Allocation-free on the announce path: pending entries and baselines are rows of typed arrays
- * found through a hash index (keyed-rows.ts), not one object per announce. take() copies them into
- * a columnar LedgerBatch on SharedArrayBuffers (src/shared/ledger-batch.ts), which the SQLite
- * writer thread reads without a copy, and starts the next batch in the same arrays.
+ * found through a hash index (keyed-rows.ts), not one object per announce. The rows are laid out
+ * exactly as a columnar LedgerBatch (src/shared/ledger-batch.ts), on SharedArrayBuffers: take()
+ * hands out views of them (no copy, no allocation), which the SQLite writer thread reads without
+ * a copy either, and records go on in a second set of tables. Once the batch is done its tables
+ * are cleared and become the spare set: two sets at most, reused for the life of the process.
  *
  * Exactly-once: a batch has an id; when a flush fails the SAME batch (same id) is retried first,
  * before any newer traffic, so a flush that committed but whose acknowledgement was lost is not
@@ -14,7 +16,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  allocBatch,
   BASELINE_FIELDS,
   B_DOWNLOADED,
   B_UPDATED_AT,
@@ -43,10 +44,19 @@ export interface LedgerOptions {
   initialRows?: number;
 }
 
+interface Tables {
+  entries: KeyedRows;
+  baselines: KeyedRows;
+}
+
 export class Ledger {
-  private readonly entries: KeyedRows;
-  private readonly baselines: KeyedRows;
+  private entries: KeyedRows;
+  private baselines: KeyedRows;
+  private spare: Tables | null = null;
   private pending: LedgerBatch | null = null;
+  /** The tables whose rows the pending batch views. */
+  private pendingTables: Tables | null = null;
+  private readonly initialRows: number;
   private seq = 0;
   /** Latest announce time recorded in the current batch (its hour). */
   private latest = 0;
@@ -55,8 +65,17 @@ export class Ledger {
   constructor(opts: LedgerOptions | string = {}) {
     const o = typeof opts === 'string' ? { nodeId: opts } : opts;
     this.node = o.nodeId ?? randomBytes(6).toString('hex');
-    this.entries = new KeyedRows(ENTRY_FIELDS, false, o.initialRows ?? 4096);
-    this.baselines = new KeyedRows(BASELINE_FIELDS, true, o.initialRows ?? 4096);
+    this.initialRows = o.initialRows ?? 4096;
+    const t = this.newTables();
+    this.entries = t.entries;
+    this.baselines = t.baselines;
+  }
+
+  private newTables(): Tables {
+    return {
+      entries: new KeyedRows(ENTRY_FIELDS, false, this.initialRows, true),
+      baselines: new KeyedRows(BASELINE_FIELDS, true, this.initialRows, true),
+    };
   }
 
   /**
@@ -120,47 +139,58 @@ export class Ledger {
     return this.entries.count + (this.pending ? this.pending.entryCount : 0);
   }
 
-  /** Bytes held by the ledger's own arrays (not counting a batch being written). */
+  /** Bytes held by the ledger's tables (both sets: the one recording and the pending or spare one). */
   bytes(): number {
-    return this.entries.bytes() + this.baselines.bytes();
+    const size = (t: Tables | null) => (t === null ? 0 : t.entries.bytes() + t.baselines.bytes());
+    return this.entries.bytes() + this.baselines.bytes() + size(this.spare) + size(this.pendingTables);
   }
 
   /**
    * The next batch to write: the pending (failed) one if any, else everything recorded so far.
-   * Null when there is nothing to write. Call `done` or `failed` with it afterwards.
+   * Null when there is nothing to write. Call `done` or `failed` with it afterwards. The batch
+   * views the ledger's arrays: read it before calling `done` (which recycles them), not after.
    */
   take(): LedgerBatch | null {
     if (this.pending) return this.pending;
     const e = this.entries;
     const b = this.baselines;
     if (e.count === 0 && b.count === 0) return null;
-    const batch = allocBatch(
-      `${this.node}-${++this.seq}-${Date.now().toString(36)}`,
-      Math.floor(this.latest / 3600),
-      e.count,
-      b.count,
-      true,
-    );
-    batch.entryIds.set(e.ids.subarray(0, 2 * e.count));
-    batch.entryValues.set(e.vals.subarray(0, ENTRY_FIELDS * e.count));
-    batch.baselineIds.set(b.ids.subarray(0, 2 * b.count));
-    batch.baselinePeerIds.set(b.peers.subarray(0, 20 * b.count));
-    batch.baselineValues.set(b.vals.subarray(0, BASELINE_FIELDS * b.count));
-    batch.baselineRemoved.set(b.flags.subarray(0, b.count));
-    e.clear();
-    b.clear();
+    const batch: LedgerBatch = {
+      id: `${this.node}-${++this.seq}-${Date.now().toString(36)}`,
+      hour: Math.floor(this.latest / 3600),
+      entryCount: e.count,
+      entryIds: e.ids.subarray(0, 2 * e.count),
+      entryValues: e.vals.subarray(0, ENTRY_FIELDS * e.count),
+      baselineCount: b.count,
+      baselineIds: b.ids.subarray(0, 2 * b.count),
+      baselinePeerIds: b.peers.subarray(0, 20 * b.count),
+      baselineValues: b.vals.subarray(0, BASELINE_FIELDS * b.count),
+      baselineRemoved: b.flags.subarray(0, b.count),
+    };
+    this.pendingTables = { entries: e, baselines: b };
+    const next = this.spare ?? this.newTables();
+    this.spare = null;
+    this.entries = next.entries;
+    this.baselines = next.baselines;
     this.latest = 0;
     this.pending = batch;
     return batch;
   }
 
-  /** The batch was committed. */
+  /** The batch was committed: its arrays are cleared and kept for a later batch. */
   done(batch: LedgerBatch): void {
-    if (this.pending === batch) this.pending = null;
+    if (this.pending !== batch) return;
+    const t = this.pendingTables!;
+    t.entries.clear();
+    t.baselines.clear();
+    this.spare = t;
+    this.pending = null;
+    this.pendingTables = null;
   }
 
   /** The write failed: the same batch will be offered again by the next take(). */
   failed(batch: LedgerBatch): void {
-    this.pending = batch;
+    // Nothing to do: the batch stays pending (and its tables untouched) until done().
+    void batch;
   }
 }

@@ -74,8 +74,10 @@ function sync<T>(v: T | Promise<T>): T {
 }
 
 function totals(ledger: Ledger) {
-  const b = ledger.take();
-  if (b) ledger.done(b);
+  const taken = ledger.take();
+  // A batch views the ledger's arrays until done(): read it first.
+  const b = taken && { ...taken, entryIds: taken.entryIds.slice(), entryValues: taken.entryValues.slice(), baselineIds: taken.baselineIds.slice(), baselinePeerIds: taken.baselinePeerIds.slice(), baselineValues: taken.baselineValues.slice(), baselineRemoved: taken.baselineRemoved.slice() };
+  if (taken) ledger.done(taken);
   const byUser = new Map<number, { up: number; down: number; rawUp: number; rawDown: number; seed: number; leech: number; completions: number }>();
   for (const e of b ? unpackEntries(b) : []) {
     const t = byUser.get(e.userId) ?? { up: 0, down: 0, rawUp: 0, rawDown: 0, seed: 0, leech: 0, completions: 0 };
