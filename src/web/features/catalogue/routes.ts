@@ -121,6 +121,10 @@ export function routes(app: FastifyInstance, site: Site): void {
     };
   };
 
+  // The administration's entry point. The catalogue is its only section so far; moderation (#4)
+  // adds its own.
+  app.get('/admin', async (_req, reply) => reply.redirect('/admin/categories', 303));
+
   app.get('/admin/categories', async (req, reply) => {
     requireAdmin(req, reply);
     const [catalogue, counts] = await Promise.all([readCatalogue(site.db), torrentCounts()]);
