@@ -1,0 +1,101 @@
+/**
+ * Top lists (T411's): the 100 most active torrents (seeders + leechers, as last copied from the
+ * tracker), and the most completed in the last day, week or month (completions recorded in
+ * user_torrent.completed_at). Results are kept for TOP_CACHE_MS: these lists change slowly and
+ * counting completions reads the whole window.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { listingRows, type ListingRow } from './search.js';
+
+export const TOP_PERIODS = ['active', 'today', 'week', 'month'] as const;
+export type TopPeriod = (typeof TOP_PERIODS)[number];
+export const TOP_SIZE = 100;
+export const TOP_CACHE_MS = 60_000;
+
+const WINDOWS: Readonly<Record<Exclude<TopPeriod, 'active'>, number>> = { today: 86_400, week: 7 * 86_400, month: 30 * 86_400 };
+
+export interface TopRow extends ListingRow {
+  /** Completions in the window (today, week, month); seeders + leechers for 'active'. */
+  score: number;
+}
+
+interface CacheEntry {
+  at: number;
+  rows: Promise<TopRow[]>;
+}
+const cache = new WeakMap<object, Map<string, CacheEntry>>();
+
+/** Forgets cached top lists (tests, or after bulk changes). */
+export function clearTopCache(db: Kysely<Database>): void {
+  cache.delete(db);
+}
+
+function notAdult(): RawBuilder<unknown> {
+  return sql`(t.category_id is null or t.category_id not in (select c.id from category c left join category p on p.id = c.parent_id where c.adult = 1 or p.adult = 1))`;
+}
+
+/**
+ * A top list. `now` in epoch seconds; `hideAdult` for visitors. Cached per list for TOP_CACHE_MS
+ * (`nowMs` drives the cache, for tests).
+ */
+export async function topTorrents(
+  db: Kysely<Database>,
+  period: TopPeriod,
+  o: { now: number; hideAdult?: boolean; limit?: number; nowMs?: number },
+): Promise<TopRow[]> {
+  const limit = Math.min(TOP_SIZE, Math.max(1, Math.trunc(o.limit ?? TOP_SIZE)));
+  const key = `${period}:${o.hideAdult ? 1 : 0}:${limit}`;
+  const nowMs = o.nowMs ?? Date.now();
+  let byKey = cache.get(db);
+  if (!byKey) cache.set(db, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && nowMs - hit.at < TOP_CACHE_MS) return hit.rows;
+  const entry: CacheEntry = { at: nowMs, rows: computeTop(db, period, o.now, !!o.hideAdult, limit) };
+  byKey.set(key, entry);
+  entry.rows.catch(() => {
+    if (byKey.get(key) === entry) byKey.delete(key);
+  });
+  return entry.rows;
+}
+
+async function computeTop(db: Kysely<Database>, period: TopPeriod, now: number, hideAdult: boolean, limit: number): Promise<TopRow[]> {
+  const where: RawBuilder<unknown>[] = [sql`t.status = 'active'`];
+  if (hideAdult) where.push(notAdult());
+  let scored: Array<{ id: number; score: number }>;
+  if (period === 'active') {
+    scored = await mostActive(db, where, limit);
+  } else {
+    const since = now - WINDOWS[period];
+    const r = await sql<{ id: number; n: number }>`select ut.torrent_id as id, count(*) as n
+      from user_torrent ut join torrent t on t.id = ut.torrent_id
+      where ut.completed_at >= ${since} and ${sql.join(where, sql` and `)}
+      group by ut.torrent_id order by n desc, ut.torrent_id desc limit ${limit}`.execute(db);
+    scored = r.rows.map((x) => ({ id: Number(x.id), score: Number(x.n) }));
+  }
+  const rows = await listingRows(db, scored.map((s) => s.id));
+  const scores = new Map(scored.map((s) => [s.id, s.score]));
+  return rows.map((r) => ({ ...r, score: scores.get(r.id) ?? 0 }));
+}
+
+/**
+ * The most active torrents without sorting the whole table by seeders + leechers: the best sums
+ * among the top torrents by seeders and by leechers give a floor m that the list reaches; every
+ * torrent with a sum ≥ m has seeders or leechers ≥ m/2, which the (status, seeders) and (status,
+ * leechers) indexes find.
+ */
+async function mostActive(db: Kysely<Database>, where: RawBuilder<unknown>[], limit: number): Promise<Array<{ id: number; score: number }>> {
+  const w = sql.join(where, sql` and `);
+  const top = async (col: 'seeders' | 'leechers') =>
+    (await sql<{ id: number; s: number }>`select t.id, t.seeders + t.leechers as s from torrent t where ${w} order by t.${sql.raw(col)} desc, t.id desc limit ${limit}`.execute(db)).rows;
+  const candidates = new Map<number, number>();
+  for (const r of [...(await top('seeders')), ...(await top('leechers'))]) candidates.set(Number(r.id), Number(r.s));
+  const sums = [...candidates.values()].sort((a, b) => b - a);
+  // A torrent without any peer is not active: the floor is at least 1.
+  const floor = Math.max(1, sums.length >= limit ? sums[limit - 1]! : 1);
+  const half = Math.ceil(floor / 2);
+  const r = await sql<{ id: number; s: number }>`select t.id, t.seeders + t.leechers as s from torrent t
+    where ${w} and (t.seeders >= ${half} or t.leechers >= ${half}) and t.seeders + t.leechers >= ${floor}
+    order by s desc, t.times_completed desc, t.id desc limit ${limit}`.execute(db);
+  return r.rows.map((x) => ({ id: Number(x.id), score: Number(x.s) }));
+}
