@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { packLedgerBatch, unpackEntries, type LedgerBatch } from '../shared/ledger-batch.js';
 import { Ledger } from '../swarm/ledger.js';
 import { openDatabase, openSqliteConnection, type OpenedDatabase } from './database.js';
-import { openLedgerWriterConnection } from './ledger.sqlite.js';
+import { keyOrder, openLedgerWriterConnection } from './ledger.sqlite.js';
 import { sqliteWorkerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { migrateToLatest } from './migrate.js';
 import { registerTorrent } from './torrent.repository.js';
@@ -108,5 +108,17 @@ describe('ledger writer connection settings', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('keyOrder', () => {
+  it('orders rows by member then torrent, ties in row order, for any member id', () => {
+    const rows = [[5, 2], [1, 9], [5, 1], [1, 9], [0x200000, 1], [3, 0xffffffff], [1, 2]];
+    const ids = Uint32Array.from(rows.flat());
+    assert.deepEqual([...keyOrder(ids, rows.length)], [6, 1, 3, 5, 2, 0, 4]);
+    assert.deepEqual([...keyOrder(ids, 3)], [1, 2, 0], 'only the first n rows');
+    assert.deepEqual([...keyOrder(new Uint32Array(0), 0)], []);
+    const small = Uint32Array.from([2, 1, 2, 0, 1, 5]);
+    assert.deepEqual([...keyOrder(small, 3)], [2, 1, 0], 'packed keys (member ids below 2^21)');
   });
 });
