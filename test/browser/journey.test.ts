@@ -87,16 +87,16 @@ test('a member registers, uploads, finds, downloads and seeds a torrent in Chrom
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
 
+  const path = () => {
+    const u = new URL(page.url());
+    return u.pathname + u.search;
+  };
   const checked: Checked[] = [];
   /** Runs axe-core on the current page and keeps its serious and critical violations. */
   const a11y = async (label: string) => {
     const lang = await page.getAttribute('html', 'lang');
     const violations = await seriousA11yViolations(page);
-    checked.push({ label: `${label} [${lang ?? '?'}] ${new URL(page.url()).pathname}`, violations });
-  };
-  const path = () => {
-    const u = new URL(page.url());
-    return u.pathname + u.search;
+    checked.push({ label: `${label} [${lang ?? '?'}] ${path()}`, violations });
   };
   const mainText = async () => (await page.textContent('main')) ?? '';
 
@@ -241,9 +241,36 @@ test('a member registers, uploads, finds, downloads and seeds a torrent in Chrom
     await a11y('profile');
   });
 
+  await t.test('secondary pages', async () => {
+    const series = await s.app.db().selectFrom('category').select(['id']).where('slug', '=', 'video-tv-series').executeTakeFirstOrThrow();
+    const pages = [
+      `/browse?category=${series.id}`,
+      '/top',
+      '/top/today',
+      '/needs-seed',
+      '/searches',
+      '/rss',
+      '/bookmarks',
+      '/my/torrents',
+      '/account/password',
+      '/account/email',
+      '/account/sessions',
+      '/account/2fa',
+    ];
+    const notOk: string[] = [];
+    for (const p of pages) {
+      const res = await page.goto(s.base + p);
+      if (res?.status() !== 200) notOk.push(`${p} answered ${res?.status()}`);
+      await a11y('secondary');
+    }
+    assert.deepEqual(notOk, [], 'every secondary page answers 200');
+  });
+
   await t.test('pages in French', async () => {
+    await page.goto(`${s.base}/u/${memberId}`);
     await page.click('header .lang a[hreflang="fr"]');
     assert.equal(await page.getAttribute('html', 'lang'), 'fr', 'the switch turns the page French');
+    assert.equal(new URL(page.url()).pathname, `/u/${memberId}`, 'the switch comes back to the same page');
     await a11y('profile');
     const pages: Array<[string, string | null]> = [
       ['home', '/'],
@@ -329,7 +356,7 @@ test('a member registers, uploads, finds, downloads and seeds a torrent in Chrom
       .map((c) => `${c.label}:\n${c.violations.map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`).join('\n')}`)
       .join('\n');
     t.diagnostic(`axe-core ran on ${checked.length} pages: ${checked.map((c) => c.label).join('; ')}`);
-    assert.ok(checked.length >= 12, `axe-core ran on ${checked.length} pages only`);
+    assert.ok(checked.length >= 25, `axe-core ran on ${checked.length} pages only`);
     assert.equal(bad.length, 0, `serious or critical accessibility violations:\n${report}`);
   });
 
