@@ -219,12 +219,16 @@ function whereClause(pg: boolean, f: Filters, indexDriven: boolean): RawBuilder<
   return sql.join(conds, sql` and `);
 }
 
-function orderClause(sort: SortKey, order: SortOrder): RawBuilder<unknown> {
+function orderClause(sort: SortKey, order: SortOrder, pg: boolean): RawBuilder<unknown> {
   const dir = sql.raw(sqlDirection(sort, order));
   const col = sql.raw(`t.${SORT_COLUMNS[sort]}`);
   // Ties broken by id in the same direction: stable pages, and the (status, column) index (whose
   // entries end with the rowid on SQLite) still gives the order.
-  if (sort === 'category') return sql`${col} ${dir}, t.created_at ${dir}, t.id ${dir}`;
+  if (sort === 'category') {
+    // Torrents without a category come first in ascending order on both engines (SQLite's way).
+    const nulls = pg ? sql.raw(order === 'asc' ? ' nulls first' : ' nulls last') : sql``;
+    return sql`${col} ${dir}${nulls}, t.created_at ${dir}, t.id ${dir}`;
+  }
   if (sort === 'age') return sql`t.created_at ${dir}, t.id ${dir}`;
   return sql`${col} ${dir}, t.id ${dir}`;
 }
@@ -242,7 +246,7 @@ export async function searchTorrents(db: Kysely<Database>, input: SearchInput = 
 
   const indexDriven = await drivesFromIndex(db, pg, f.text);
   const where = whereClause(pg, f, indexDriven);
-  const idRows = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order)} limit ${limit} offset ${offset}`.execute(db);
+  const idRows = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg)} limit ${limit} offset ${offset}`.execute(db);
   const ids = idRows.rows.map((r) => Number(r.id));
 
   let total = 0;
