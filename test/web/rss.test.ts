@@ -66,7 +66,7 @@ describe('RSS feeds', () => {
     docu = await insertTorrent(db, { raw: raw(), name: 'Deep Sea Documentary', categoryId: 80203, uploaderId: other.id, seeders: 20, leechers: 5, createdAt: now - 50 });
     pending = await insertTorrent(db, { raw: raw(), name: 'Pending Cartoon', categoryId: 80202, uploaderId: other.id, status: 'pending' });
     deleted = await insertTorrent(db, { raw: raw(), name: 'Deleted Cartoon', categoryId: 80202, uploaderId: other.id, status: 'deleted', deletedReason: 'fake' });
-    searchId = (await db.insertInto('saved_search').values({ user_id: reader.id, name: 'Jerry cartoons', query: 'q=jerry&category=80201', created_at: now }).returning('id').executeTakeFirstOrThrow()).id;
+    searchId = (await db.insertInto('saved_search').values({ user_id: reader.id, name: 'Jerry cartoons', query: 'q=jerry+ete&category=80201&sort=name&order=desc', created_at: now }).returning('id').executeTakeFirstOrThrow()).id;
     otherSearchId = (await db.insertInto('saved_search').values({ user_id: other.id, name: 'Theirs', query: 'q=sea', created_at: now }).returning('id').executeTakeFirstOrThrow()).id;
   });
   after(() => s.stop());
@@ -153,7 +153,17 @@ describe('RSS feeds', () => {
     const { parsed } = await feed(`/rss/search/${searchId}?key=${reader.rssKey}`);
     assert.equal(parsed.title, 'Essaim · Search: Jerry cartoons');
     assert.deepEqual(parsed.items.map((i) => i.title), ['Tom & Jerry <3> "quotes" l\'été']);
-    assert.equal(parsed.link, `${s.app.site().publicUrl}/browse?q=jerry&category=80201`);
+    assert.equal(parsed.link, `${s.app.site().publicUrl}/browse?q=jerry+ete&category=80201&sort=name&order=desc`);
+    // The listing's search language runs: accent-free words, field scopes, OR.
+    const db = s.app.db();
+    const run = async (query: string) => {
+      const id = (await db.insertInto('saved_search').values({ user_id: reader.id, name: `q ${query}`, query, created_at: 1 }).returning('id').executeTakeFirstOrThrow()).id;
+      return (await feed(`/rss/search/${id}?key=${reader.rssKey}`)).parsed.items.map((i) => i.title);
+    };
+    assert.deepEqual(await run('q=sea+%7C+jerry'), ['Deep Sea Documentary', 'Tom & Jerry <3> "quotes" l\'été']);
+    assert.deepEqual(await run('q=%40name+documentary'), ['Deep Sea Documentary']);
+    assert.deepEqual(await run('q=jerry&category=80203'), []);
+    assert.deepEqual(await run('q=cartoon'), [], 'pending and deleted torrents are not listed');
     const r = await s.browser().get(`/rss/search/${otherSearchId}?key=${reader.rssKey}`);
     assert.equal(r.status, 404);
   });

@@ -1,14 +1,15 @@
 /**
  * Test fixtures for the torrent pages, members and feeds: categories, term types and terms
  * (ids from 80000 up, clear of the default taxonomy), and torrents stored as the upload stores
- * them (prepareForSite over a parsed .torrent, files, terms, swarm rows), written directly to the
- * database. Not used by the application.
+ * them (prepareForSite over a parsed .torrent, files, terms, swarm rows, the full-text index),
+ * written directly to the database. Not used by the application.
  */
 import type { Kysely } from 'kysely';
 import type { Database, DescriptionFormat, IntBool, TorrentStatus } from '../../db/schema.js';
 import { registerTorrent } from '../../db/torrent.repository.js';
 import { prepareForSite } from '../../metainfo/site-torrent.js';
 import { parseTorrentFile } from '../../metainfo/torrent-file.js';
+import { indexTorrent } from '../search/indexer.js';
 
 export interface FixtureCategory {
   id: number;
@@ -127,5 +128,6 @@ export async function insertTorrent(db: Kysely<Database>, f: FixtureTorrent): Pr
     const term = await db.selectFrom('term').select('term_type_id').where('id', '=', termId).executeTakeFirstOrThrow();
     await db.insertInto('torrent_term').values({ torrent_id: id, term_id: termId, term_type_id: term.term_type_id }).execute();
   }
+  await indexTorrent(db, id);
   return { id, slug, metainfo: site.metainfo, infoHashV1: site.infoHashV1, infoHashV2: site.infoHashV2 };
 }
