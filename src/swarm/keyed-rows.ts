@@ -89,13 +89,21 @@ export class KeyedRows {
 
   /** Whether the last insert() appended its row. */
   isNew = false;
+  /** Consecutive clear() calls that found the arrays more than 4x too large. */
+  private smallFills = 0;
 
-  /** Forgets every row; shrinks the arrays when they are more than 4x what the last fill needed. */
+  /**
+   * Forgets every row. The arrays shrink once SHRINK_AFTER fills in a row needed less than a
+   * quarter of them: a burst followed by a quiet flush does not free and reallocate megabytes at
+   * each swing (which, with glibc's sliding mmap threshold, leaves the freed space resident).
+   */
   clear(): void {
     const used = this.count;
     this.count = 0;
     const want = pow2(Math.max(16, this.initialRows, used * 2));
-    if (this.capacity > 4 * want) {
+    this.smallFills = this.capacity > 4 * want ? this.smallFills + 1 : 0;
+    if (this.smallFills >= SHRINK_AFTER) {
+      this.smallFills = 0;
       this.resize(want, false);
       return;
     }
@@ -161,6 +169,9 @@ export class KeyedRows {
     }
   }
 }
+
+/** See clear(). */
+export const SHRINK_AFTER = 16;
 
 function pow2(n: number): number {
   let c = 1;

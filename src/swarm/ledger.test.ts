@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unpackBaselines, unpackEntries, type LedgerEntry } from '../shared/ledger-batch.js';
-import { KeyedRows } from './keyed-rows.js';
+import { KeyedRows, SHRINK_AFTER } from './keyed-rows.js';
 import { Ledger } from './ledger.js';
 
 const peer = (n: number) => Buffer.from(`-TR3000-${String(n).padStart(12, '0')}`);
@@ -184,7 +184,10 @@ test('KeyedRows: find, insert, clear and shrink; peer ids compared byte by byte'
   t.clear();
   assert.equal(t.count, 0);
   assert.equal(t.find(1, 2, peer(1)), -1, 'cleared');
-  t.clear(); // the fill after the big one needed nothing: shrink
+  for (let i = 1; i < SHRINK_AFTER; i++) t.clear(); // small fills, but not yet enough of them
+  assert.equal(t.bytes(), big, 'kept through a few small fills');
+  t.insert(1, 1, peer(1));
+  t.clear(); // a fill that needed little, the SHRINK_AFTER-th in a row: shrink
   assert.ok(t.bytes() < big / 4, `shrunk (${t.bytes()} < ${big / 4})`);
   const r2 = t.insert(1, 2, peer(1));
   t.vals[2 * r2] = 5;
