@@ -2,7 +2,12 @@
 # npm run bench: Essaim's tracker against opentracker (Debian package) in the same run, with the
 # shared harness (../shared/bench: compare.sh, run.sh). Server on CPU 0, load generator on CPU 1.
 #
-#   bench/run-bench.sh [--quick] [--phases "http udp memory"] [--no-write]
+#   bench/run-bench.sh [--quick] [--phases "http udp memory"] [--no-write] [--plain]
+#
+# Essaim runs with the settings docs/tracker.md recommends for a tracker node ("Running a
+# tracker node"): TRACKER_ENV below (glibc: allocations of 128 KiB and more always mmapped, so
+# that freed typed arrays go back to the system); --plain runs it without them. Override with
+# ESSAIM_BENCH_ENV / ESSAIM_BENCH_NODE_FLAGS.
 #
 # Two compare.sh runs, each with opentracker beside Essaim:
 #   1. HTTP announce (wrk and the C load generator) and memory, Essaim in PRIVATE mode
@@ -15,12 +20,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=${ESSAIM_BENCH_HARNESS:-$ROOT/../shared/bench}
 WORK=${BENCH_WORK:-/tmp/trackerbench}
 OUT=$WORK/essaim-$(date +%Y%m%d-%H%M%S)
-QUICK=0 WRITE=1 PHASES="http udp memory"
+QUICK=0 WRITE=1 PHASES="http udp memory" PLAIN=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --no-write) WRITE=0 ;;
     --phases) PHASES=$2; shift ;;
+    --plain) PLAIN=1 ;;
     *) echo "unknown argument $1" >&2; exit 64 ;;
   esac
   shift
@@ -59,9 +65,17 @@ echo "seeding $DATA: $USERS members, $(wc -l < "$POOL") torrents ..."
 (cd "$ROOT" && node --import tsx bench/seed.ts --data-dir "$DATA" --infohashes "$POOL" --users $USERS --passkeys "$OUT/passkeys.txt")
 
 PORT=19069
-common_env="ESSAIM_SERVER__DATA_DIR=$DATA ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000"
-cmd_private="env $common_env ESSAIM_TRACKER__MODE=private node $ROOT/bin/essaim.js start"
-cmd_listed="env $common_env ESSAIM_TRACKER__MODE=listed node $ROOT/bin/essaim.js start"
+# The website's copy of live swarm counts into the torrent table (site.swarm_sync_interval, #3)
+# is off, as metrics are: it is not tracker work. ESSAIM_BENCH_SITE_SYNC=1 leaves it on.
+SITE_SYNC="ESSAIM_SITE__SWARM_SYNC_INTERVAL=1000000"
+[ "${ESSAIM_BENCH_SITE_SYNC:-0}" = 1 ] && SITE_SYNC=""
+common_env="ESSAIM_SERVER__DATA_DIR=$DATA ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000 $SITE_SYNC"
+TRACKER_ENV=${ESSAIM_BENCH_ENV-MALLOC_MMAP_THRESHOLD_=131072}
+NODE_FLAGS=${ESSAIM_BENCH_NODE_FLAGS-}
+if [ $PLAIN = 1 ]; then TRACKER_ENV="" NODE_FLAGS=""; fi
+cmd_private="env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=private node $NODE_FLAGS $ROOT/bin/essaim.js start"
+cmd_listed="env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=listed node $NODE_FLAGS $ROOT/bin/essaim.js start"
+export ESSAIM_BENCH_STARTED_AS="env $TRACKER_ENV $SITE_SYNC ESSAIM_TRACKER__MODE=private|listed node $NODE_FLAGS bin/essaim.js start"
 
 run1="" run2=""
 p1=$(echo "$PHASES" | tr ' ' '\n' | grep -E '^(http|memory)$' | tr '\n' ' ' || true)
