@@ -18,7 +18,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, IntBool, TorrentStatus } from '../../db/schema.js';
 import { isPostgres } from './dialect.js';
 import { searchWords } from './normalize.js';
-import { compileFts5, compileTsquery, parseQuery, type CompiledQuery, type QueryNode } from './query.js';
+import { compileFts5, compileTsquery, parseQuery, type QueryNode } from './query.js';
 
 export const SORT_KEYS = ['category', 'name', 'comments', 'age', 'size', 'completed', 'seeders', 'leechers'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -118,11 +118,19 @@ function sqlDirection(sort: SortKey, order: SortOrder): 'asc' | 'desc' {
   return order;
 }
 
+/**
+ * One condition of a search. Every condition can check a torrent (`check`, with `t` bound); the
+ * selective ones can also list their torrents (`ids`), which the SQLite plan may drive from.
+ */
+interface Condition {
+  /** The check. `indexable: false` hides the column from SQLite's planner (`+t.col`). */
+  check(indexable: boolean): RawBuilder<unknown>;
+  /** A subquery selecting the ids of the torrents it admits (any status). */
+  ids?: RawBuilder<unknown>;
+}
+
 interface Filters {
-  /** Conditions on `t` (the torrent table), SQL fragments. */
-  where: RawBuilder<unknown>[];
-  /** Full-text conditions (kept apart: the planner hint depends on them). */
-  text: CompiledQuery;
+  conditions: Condition[];
   /** Nothing can match (an unknown category). */
   empty: boolean;
 }
@@ -132,14 +140,29 @@ function clampInt(v: number | undefined | null, min: number, max: number, dflt: 
   return Math.min(max, Math.max(min, Math.trunc(v)));
 }
 
-async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolean): Promise<Filters> {
-  const where: RawBuilder<unknown>[] = [sql`t.status = 'active'`];
-  let empty = false;
-  const node = parseQuery(input.text ?? '');
-  const text = pg ? compileTsquery(node) : compileFts5(node);
+const plus = (indexable: boolean) => (indexable ? sql`` : sql`+`);
 
-  const needCategories = input.categoryId != null || input.hideAdult;
-  if (needCategories) {
+/** Rows of the full-text index matching a compiled expression. */
+function textMatches(pg: boolean, expr: string): RawBuilder<unknown> {
+  return pg
+    ? sql`select s.torrent_id from torrent_search s where s.document @@ to_tsquery('simple', ${expr})`
+    : sql`select rowid from torrent_search where torrent_search match ${expr}`;
+}
+
+async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolean): Promise<Filters> {
+  const conditions: Condition[] = [{ check: (ix) => sql`${plus(ix)}t.status = 'active'` }];
+  let empty = false;
+  const text = (pg ? compileTsquery : compileFts5)(parseQuery(input.text ?? ''));
+  if (text.match) {
+    const ids = textMatches(pg, text.match);
+    conditions.push({ ids, check: (ix) => sql`${plus(ix)}t.id in (${ids})` });
+  }
+  if (text.exclude) {
+    const ids = textMatches(pg, text.exclude);
+    conditions.push({ check: () => sql`t.id not in (${ids})` });
+  }
+
+  if (input.categoryId != null || input.hideAdult) {
     const cats = await db.selectFrom('category').select(['id', 'parent_id', 'adult']).execute();
     const byId = new Map(cats.map((c) => [c.id, c]));
     const isAdult = (id: number) => {
@@ -151,11 +174,16 @@ async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolea
       let ids = c ? [c.id, ...cats.filter((x) => x.parent_id === c.id).map((x) => x.id)] : [];
       if (input.hideAdult) ids = ids.filter((id) => !isAdult(id));
       if (ids.length === 0) empty = true;
-      else if (ids.length === 1) where.push(sql`t.category_id = ${ids[0]!}`);
-      else where.push(sql`t.category_id in (${sql.join(ids)})`);
-    } else if (input.hideAdult) {
+      else {
+        const list = sql.join(ids.sort((a, b) => a - b));
+        conditions.push({
+          check: (ix) => sql`${plus(ix)}t.category_id in (${list})`,
+          ids: sql`select c.id from torrent c where c.category_id in (${list})`,
+        });
+      }
+    } else {
       const adult = cats.filter((c) => isAdult(c.id)).map((c) => c.id);
-      if (adult.length > 0) where.push(sql`(t.category_id is null or t.category_id not in (${sql.join(adult)}))`);
+      if (adult.length > 0) conditions.push({ check: () => sql`(t.category_id is null or t.category_id not in (${sql.join(adult)}))` });
     }
   }
 
@@ -168,70 +196,81 @@ async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolea
       if (!list) byType.set(k.term_type_id, (list = []));
       list.push(k.id);
     }
-    for (const ids of byType.values()) {
-      const cond = ids.length === 1 ? sql`tt.term_id = ${ids[0]!}` : sql`tt.term_id in (${sql.join(ids.sort((a, b) => a - b))})`;
-      where.push(sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`);
+    for (const group of byType.values()) {
+      const cond = group.length === 1 ? sql`tt.term_id = ${group[0]!}` : sql`tt.term_id in (${sql.join(group.sort((a, b) => a - b))})`;
+      conditions.push({
+        check: () => sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`,
+        ids: sql`select tt.torrent_id from torrent_term tt where ${cond}`,
+      });
     }
   }
 
-  if (input.verifiedOnly) where.push(sql`t.verified = 1`);
-  if (input.noSeeders) where.push(sql`t.seeders = 0`);
+  if (input.verifiedOnly) conditions.push({ check: () => sql`t.verified = 1` });
+  if (input.noSeeders) conditions.push({ check: () => sql`t.seeders = 0` });
   if (input.uploaderId != null) {
-    where.push(sql`t.uploader_id = ${input.uploaderId}`);
-    if (!input.includeAnonymous) where.push(sql`t.anonymous = 0`);
+    const uploader = input.uploaderId;
+    conditions.push({
+      check: (ix) => sql`${plus(ix)}t.uploader_id = ${uploader}`,
+      ids: sql`select u.id from torrent u where u.uploader_id = ${uploader}`,
+    });
+    if (!input.includeAnonymous) conditions.push({ check: () => sql`t.anonymous = 0` });
   }
   if (input.bookmarkedBy != null) {
-    where.push(sql`exists (select 1 from bookmark b where b.torrent_id = t.id and b.user_id = ${input.bookmarkedBy})`);
+    const member = input.bookmarkedBy;
+    conditions.push({
+      check: () => sql`exists (select 1 from bookmark b where b.torrent_id = t.id and b.user_id = ${member})`,
+      ids: sql`select b.torrent_id from bookmark b where b.user_id = ${member}`,
+    });
   }
-  return { where, text, empty };
-}
-
-/** Rows of the full-text index matching a compiled expression. */
-function textMatches(pg: boolean, expr: string): RawBuilder<unknown> {
-  return pg
-    ? sql`select s.torrent_id from torrent_search s where s.document @@ to_tsquery('simple', ${expr})`
-    : sql`select rowid from torrent_search where torrent_search match ${expr}`;
+  return { conditions, empty };
 }
 
 /**
- * Past this many text matches, SQLite walks the sort index and probes the matches; below, it
- * reads the matches and sorts them.
+ * SQLite drives from the smallest selective condition when it admits at most this many torrents
+ * (reading them in id order, checking the others, sorting what is left); beyond, it walks the
+ * sort column's index and checks each torrent until the page is full.
  */
-export const SELECTIVE_TEXT_MATCHES = 4_000;
+export const DRIVING_SET_LIMIT = 20_000;
+/** Candidates read to bound the total from below when no condition is small enough. */
+export const LOWER_BOUND_WORK = 10_000;
 
-/**
- * How to join the text condition on SQLite: driving from the matches (few of them) or from the
- * sort index (many: sorting them all would be slower than finding a page of them in order).
- */
-async function drivesFromIndex(db: Kysely<Database>, pg: boolean, text: CompiledQuery): Promise<boolean> {
-  if (pg || !text.match) return false;
-  const r = await sql<{ n: number }>`select count(*) as n from (select rowid from torrent_search where torrent_search match ${text.match} limit ${SELECTIVE_TEXT_MATCHES})`.execute(db);
-  return Number(r.rows[0]?.n ?? 0) >= SELECTIVE_TEXT_MATCHES;
+interface Plan {
+  /** The condition driven from, with its size (≤ DRIVING_SET_LIMIT), or null: walk the sort index. */
+  driving: { index: number; size: number } | null;
+  /** The smallest selective condition (for bounding the total), or null when there is none. */
+  smallest: number | null;
 }
 
-function whereClause(pg: boolean, f: Filters, indexDriven: boolean): RawBuilder<unknown> {
-  const conds = [...f.where];
-  if (f.text.match) {
-    // `+t.id` is not an index term for SQLite: the planner keeps the sort index and probes.
-    conds.push(indexDriven ? sql`+t.id in (${textMatches(pg, f.text.match)})` : sql`t.id in (${textMatches(pg, f.text.match)})`);
+/** Sizes the selective conditions (each counted up to DRIVING_SET_LIMIT + 1) and picks a plan. */
+async function choosePlan(db: Kysely<Database>, conditions: readonly Condition[]): Promise<Plan> {
+  let best: { index: number; size: number } | null = null;
+  for (const [index, c] of conditions.entries()) {
+    if (!c.ids) continue;
+    const r = await sql<{ n: number }>`select count(*) as n from (${c.ids} limit ${DRIVING_SET_LIMIT + 1}) x`.execute(db);
+    const size = Number(r.rows[0]?.n ?? 0);
+    if (!best || size < best.size) best = { index, size };
+    if (size === 0) break;
   }
-  if (f.text.exclude) conds.push(sql`t.id not in (${textMatches(pg, f.text.exclude)})`);
-  return sql.join(conds, sql` and `);
+  if (!best) return { driving: null, smallest: null };
+  return { driving: best.size <= DRIVING_SET_LIMIT ? best : null, smallest: best.index };
 }
 
-function orderClause(sort: SortKey, order: SortOrder, pg: boolean): RawBuilder<unknown> {
+function orderClause(sort: SortKey, order: SortOrder, pg: boolean, indexable: boolean): RawBuilder<unknown> {
   const dir = sql.raw(sqlDirection(sort, order));
-  const col = sql.raw(`t.${SORT_COLUMNS[sort]}`);
+  // `+col` keeps SQLite from walking an index for the order (the plan drives from a set).
+  const col = (name: string) => sql.raw(`${indexable ? '' : '+'}t.${name}`);
   // Ties broken by id in the same direction: stable pages, and the (status, column) index (whose
   // entries end with the rowid on SQLite) still gives the order.
   if (sort === 'category') {
     // Torrents without a category come first in ascending order on both engines (SQLite's way).
     const nulls = pg ? sql.raw(order === 'asc' ? ' nulls first' : ' nulls last') : sql``;
-    return sql`${col} ${dir}${nulls}, t.created_at ${dir}, t.id ${dir}`;
+    return sql`${col('category_id')} ${dir}${nulls}, ${col('created_at')} ${dir}, t.id ${dir}`;
   }
-  if (sort === 'age') return sql`t.created_at ${dir}, t.id ${dir}`;
-  return sql`${col} ${dir}, t.id ${dir}`;
+  if (sort === 'age') return sql`${col('created_at')} ${dir}, t.id ${dir}`;
+  return sql`${col(SORT_COLUMNS[sort])} ${dir}, t.id ${dir}`;
 }
+
+const and = (parts: RawBuilder<unknown>[]) => sql.join(parts, sql` and `);
 
 /** The listing query: one page of matching torrents, and their total up to a cap. */
 export async function searchTorrents(db: Kysely<Database>, input: SearchInput = {}): Promise<SearchResult> {
@@ -243,25 +282,63 @@ export async function searchTorrents(db: Kysely<Database>, input: SearchInput = 
   const cap = clampInt(input.countCap, 0, 10_000_000, DEFAULT_COUNT_CAP);
   const f = await buildFilters(db, input, pg);
   if (f.empty) return { rows: [], total: 0, totalCapped: false, offset, limit };
+  const conds = f.conditions;
 
-  const indexDriven = await drivesFromIndex(db, pg, f.text);
-  const where = whereClause(pg, f, indexDriven);
-  const idRows = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg)} limit ${limit} offset ${offset}`.execute(db);
-  const ids = idRows.rows.map((r) => Number(r.id));
-
+  let ids: number[];
   let total = 0;
   let totalCapped = false;
-  if (cap > 0) {
-    if (ids.length > 0 && ids.length < limit) {
-      total = offset + ids.length;
+
+  if (pg) {
+    // PostgreSQL plans with its statistics: the plain form.
+    const where = and(conds.map((c) => c.check(true)));
+    const r = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg, true)} limit ${limit} offset ${offset}`.execute(db);
+    ids = r.rows.map((x) => Number(x.id));
+    if (cap > 0 && !(ids.length > 0 && ids.length < limit)) {
+      const c = await sql<{ n: number }>`select count(*) as n from (select 1 from torrent t where ${where} limit ${cap + 1}) x`.execute(db);
+      total = Number(c.rows[0]?.n ?? 0);
+    } else total = offset + ids.length;
+  } else {
+    const plan = await choosePlan(db, conds);
+    if (plan.driving) {
+      // Drive from the smallest set: `t.id in (...)` is read in id order; every other condition
+      // is a check; the survivors are sorted; the window count gives the exact total on the way.
+      const d = plan.driving.index;
+      const where = and(conds.map((c, i) => (i === d ? sql`t.id in (${c.ids!})` : c.check(false))));
+      const r = await sql<{ id: number; n: number }>`select t.id, count(*) over () as n from torrent t where ${where}
+        order by ${orderClause(sort, order, pg, false)} limit ${limit} offset ${offset}`.execute(db);
+      ids = r.rows.map((x) => Number(x.id));
+      if (r.rows.length > 0) total = Number(r.rows[0]!.n);
+      else if (offset > 0) {
+        const c = await sql<{ n: number }>`select count(*) as n from torrent t where ${where}`.execute(db);
+        total = Number(c.rows[0]?.n ?? 0);
+      }
     } else {
-      const r = await sql<{ n: number }>`select count(*) as n from (select 1 from torrent t where ${where} limit ${cap + 1}) x`.execute(db);
-      total = Number(r.rows[0]?.n ?? 0);
-      if (total > cap) {
-        total = cap;
+      // Walk the index of the sort column (status first), checking each torrent.
+      const where = and(conds.map((c, i) => c.check(i === 0)));
+      const r = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg, true)} limit ${limit} offset ${offset}`.execute(db);
+      ids = r.rows.map((x) => Number(x.id));
+      if (ids.length > 0 && ids.length < limit) total = offset + ids.length;
+      else if (cap > 0 && plan.smallest === null) {
+        // Only dense conditions (status, flags): counting up to the cap is quick.
+        const c = await sql<{ n: number }>`select count(*) as n from (select 1 from torrent t where ${where} limit ${cap + 1}) x`.execute(db);
+        total = Number(c.rows[0]?.n ?? 0);
+      } else if (cap > 0) {
+        // Every selective condition admits many torrents: count the matches among the first
+        // LOWER_BOUND_WORK of the smallest one, a lower bound (shown as "more than").
+        const s = plan.smallest!;
+        const bounded = and(conds.map((c, i) => (i === s ? sql`t.id in (${c.ids!} limit ${LOWER_BOUND_WORK})` : c.check(false))));
+        const c = await sql<{ n: number }>`select count(*) as n from torrent t where ${bounded}`.execute(db);
+        total = Math.max(Number(c.rows[0]?.n ?? 0), offset + ids.length + (ids.length === limit ? 1 : 0));
         totalCapped = true;
       }
     }
+  }
+  if (cap === 0) {
+    total = 0;
+    totalCapped = false;
+  } else if (total > cap) {
+    total = cap;
+    totalCapped = true;
   }
   return { rows: await listingRows(db, ids), total, totalCapped, offset, limit };
 }
