@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Config } from './config/schema.js';
+import { configSchema, type Config } from './config/schema.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { forEachPeerBaselinePage } from './db/ledger.repository.js';
@@ -49,6 +49,8 @@ export interface Listening {
   httpTracker?: string;
   udpTracker?: string[];
   metrics?: string;
+  /** First run: the one-time link that creates the first administrator. */
+  setupLink?: string;
 }
 
 export interface Essaim {
@@ -289,11 +291,16 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         jobs.push(j);
         j.start();
         web = buildWebApp({ site, ready: () => ready });
-        const setup = await firstRunSetupLink(site);
-        if (setup) log.warn({ link: setup }, 'no administrator yet: open this one-time link to create the first one');
         await web.listen({ host: config.web.host, port: config.web.port });
         const addr = web.server.address() as AddressInfo;
         listening.web = url('http', config.web.host, addr.port);
+        // Left at its default, the public URL follows the port actually listened on.
+        if (config.server.public_url === configSchema.server.public_url.default) site.publicUrl = listening.web;
+        const setup = await firstRunSetupLink(site);
+        if (setup) {
+          listening.setupLink = setup;
+          log.warn({ link: setup }, 'no administrator yet: open this one-time link to create the first one');
+        }
       }
 
       if (config.metrics.enabled) {

@@ -159,6 +159,7 @@ async function start(config: Config): Promise<void> {
     base ? `  announce (HTTP): ${base}${tc.mode === 'private' ? '/<passkey>' : ''}/announce` : null,
     ...(l.udpTracker ?? []).map((u) => `  announce (UDP):  ${tc.udp_announce_base_url || u}${tc.mode === 'private' ? '/<passkey>' : ''}/announce`),
     l.metrics ? `  metrics:         ${l.metrics}` : null,
+    l.setupLink ? `first run: open ${l.setupLink} to create the administrator` : null,
   ].filter((x): x is string => x !== null);
   process.stdout.write(lines.join('\n') + '\n');
   let stopping = false;

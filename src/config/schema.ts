@@ -80,7 +80,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const configSchema = {
   server: {
     data_dir: str('./data', 'Directory for the SQLite file, the outbox and other state (relative to the working directory).'),
-    public_url: str('http://127.0.0.1:8080', "The site's public base URL, used in links and .torrent comments."),
+    public_url: str('http://127.0.0.1:8080', "The site's public base URL, used in links, mails and .torrent comments (left at this default, it follows the web listener's actual address)."),
   },
   web: {
     host: str('127.0.0.1', 'Address the web site listens on.'),
