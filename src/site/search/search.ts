@@ -61,6 +61,8 @@ export interface SearchInput {
   bookmarkedBy?: number | null;
   /** Count the total up to this many (default DEFAULT_COUNT_CAP); 0 skips counting. */
   countCap?: number;
+  /** SQLite's plan (tests and benchmarks): chosen by the sizes by default. */
+  plan?: 'auto' | 'set' | 'walk';
 }
 
 /** A row of a torrent listing (the uploader is null when anonymous). */
@@ -119,14 +121,18 @@ function sqlDirection(sort: SortKey, order: SortOrder): 'asc' | 'desc' {
 }
 
 /**
- * One condition of a search. Every condition can check a torrent (`check`, with `t` bound); the
- * selective ones can also list their torrents (`ids`), which the SQLite plan may drive from.
+ * One condition of a search, in the forms the plans need:
+ * - `check`: a condition on the row `t` (PostgreSQL uses only these);
+ * - `ids` (SQLite): a subquery listing the ids of the torrents the condition admits ('set') or
+ *   rejects ('minus'), read from an index only (full-text doclist, torrent_term(term_id,
+ *   torrent_id), category, uploader, bookmark). 'row' conditions need the row (flags).
  */
 interface Condition {
-  /** The check. `indexable: false` hides the column from SQLite's planner (`+t.col`). */
-  check(indexable: boolean): RawBuilder<unknown>;
-  /** A subquery selecting the ids of the torrents it admits (any status). */
+  kind: 'set' | 'minus' | 'row';
+  check: RawBuilder<unknown>;
   ids?: RawBuilder<unknown>;
+  /** The category condition (its own index serves the age sort best). */
+  category?: boolean;
 }
 
 interface Filters {
@@ -140,26 +146,24 @@ function clampInt(v: number | undefined | null, min: number, max: number, dflt: 
   return Math.min(max, Math.max(min, Math.trunc(v)));
 }
 
-const plus = (indexable: boolean) => (indexable ? sql`` : sql`+`);
-
 /** Rows of the full-text index matching a compiled expression. */
 function textMatches(pg: boolean, expr: string): RawBuilder<unknown> {
   return pg
-    ? sql`select s.torrent_id from torrent_search s where s.document @@ to_tsquery('simple', ${expr})`
-    : sql`select rowid from torrent_search where torrent_search match ${expr}`;
+    ? sql`select s.torrent_id as id from torrent_search s where s.document @@ to_tsquery('simple', ${expr})`
+    : sql`select rowid as id from torrent_search where torrent_search match ${expr}`;
 }
 
 async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolean): Promise<Filters> {
-  const conditions: Condition[] = [{ check: (ix) => sql`${plus(ix)}t.status = 'active'` }];
+  const conditions: Condition[] = [];
   let empty = false;
   const text = (pg ? compileTsquery : compileFts5)(parseQuery(input.text ?? ''));
   if (text.match) {
     const ids = textMatches(pg, text.match);
-    conditions.push({ ids, check: (ix) => sql`${plus(ix)}t.id in (${ids})` });
+    conditions.push({ kind: 'set', ids, check: sql`t.id in (${ids})` });
   }
   if (text.exclude) {
     const ids = textMatches(pg, text.exclude);
-    conditions.push({ check: () => sql`t.id not in (${ids})` });
+    conditions.push({ kind: 'minus', ids, check: sql`t.id not in (${ids})` });
   }
 
   if (input.categoryId != null || input.hideAdult) {
@@ -177,13 +181,22 @@ async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolea
       else {
         const list = sql.join(ids.sort((a, b) => a - b));
         conditions.push({
-          check: (ix) => sql`${plus(ix)}t.category_id in (${list})`,
+          kind: 'set',
+          category: true,
+          check: sql`t.category_id in (${list})`,
           ids: sql`select c.id from torrent c where c.category_id in (${list})`,
         });
       }
     } else {
       const adult = cats.filter((c) => isAdult(c.id)).map((c) => c.id);
-      if (adult.length > 0) conditions.push({ check: () => sql`(t.category_id is null or t.category_id not in (${sql.join(adult)}))` });
+      if (adult.length > 0) {
+        const list = sql.join(adult);
+        conditions.push({
+          kind: 'minus',
+          check: sql`(t.category_id is null or t.category_id not in (${list}))`,
+          ids: sql`select a.id from torrent a where a.category_id in (${list})`,
+        });
+      }
     }
   }
 
@@ -199,65 +212,41 @@ async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolea
     for (const group of byType.values()) {
       const cond = group.length === 1 ? sql`tt.term_id = ${group[0]!}` : sql`tt.term_id in (${sql.join(group.sort((a, b) => a - b))})`;
       conditions.push({
-        check: () => sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`,
-        ids: sql`select tt.torrent_id from torrent_term tt where ${cond}`,
+        kind: 'set',
+        check: sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`,
+        ids: sql`select tt.torrent_id as id from torrent_term tt where ${cond}`,
       });
     }
   }
 
-  if (input.verifiedOnly) conditions.push({ check: () => sql`t.verified = 1` });
-  if (input.noSeeders) conditions.push({ check: () => sql`t.seeders = 0` });
   if (input.uploaderId != null) {
     const uploader = input.uploaderId;
-    conditions.push({
-      check: (ix) => sql`${plus(ix)}t.uploader_id = ${uploader}`,
-      ids: sql`select u.id from torrent u where u.uploader_id = ${uploader}`,
-    });
-    if (!input.includeAnonymous) conditions.push({ check: () => sql`t.anonymous = 0` });
+    conditions.push({ kind: 'set', check: sql`t.uploader_id = ${uploader}`, ids: sql`select u.id from torrent u where u.uploader_id = ${uploader}` });
+    if (!input.includeAnonymous) conditions.push({ kind: 'row', check: sql`t.anonymous = 0` });
   }
   if (input.bookmarkedBy != null) {
     const member = input.bookmarkedBy;
     conditions.push({
-      check: () => sql`exists (select 1 from bookmark b where b.torrent_id = t.id and b.user_id = ${member})`,
-      ids: sql`select b.torrent_id from bookmark b where b.user_id = ${member}`,
+      kind: 'set',
+      check: sql`exists (select 1 from bookmark b where b.torrent_id = t.id and b.user_id = ${member})`,
+      ids: sql`select b.torrent_id as id from bookmark b where b.user_id = ${member}`,
     });
   }
+  if (input.verifiedOnly) conditions.push({ kind: 'row', check: sql`t.verified = 1` });
+  if (input.noSeeders) conditions.push({ kind: 'row', check: sql`t.seeders = 0` });
   return { conditions, empty };
 }
 
 /**
- * SQLite drives from the smallest selective condition when it admits at most this many torrents
- * (reading them in id order, checking the others, sorting what is left); beyond, it walks the
- * sort column's index and checks each torrent until the page is full.
+ * On SQLite, a result set of n torrents is read and sorted ('set' plan) when n² ≤ (offset +
+ * limit) × max(id) / SET_PLAN_FACTOR, else found by walking the sort index ('walk' plan): walking
+ * reads about (offset + limit) × N / n index entries, cheap ones, where the set plan reads n rows.
  */
-export const DRIVING_SET_LIMIT = 20_000;
-/** Candidates read to bound the total from below when no condition is small enough. */
-export const LOWER_BOUND_WORK = 10_000;
-
-interface Plan {
-  /** The condition driven from, with its size (≤ DRIVING_SET_LIMIT), or null: walk the sort index. */
-  driving: { index: number; size: number } | null;
-  /** The smallest selective condition (for bounding the total), or null when there is none. */
-  smallest: number | null;
-}
-
-/** Sizes the selective conditions (each counted up to DRIVING_SET_LIMIT + 1) and picks a plan. */
-async function choosePlan(db: Kysely<Database>, conditions: readonly Condition[]): Promise<Plan> {
-  let best: { index: number; size: number } | null = null;
-  for (const [index, c] of conditions.entries()) {
-    if (!c.ids) continue;
-    const r = await sql<{ n: number }>`select count(*) as n from (${c.ids} limit ${DRIVING_SET_LIMIT + 1}) x`.execute(db);
-    const size = Number(r.rows[0]?.n ?? 0);
-    if (!best || size < best.size) best = { index, size };
-    if (size === 0) break;
-  }
-  if (!best) return { driving: null, smallest: null };
-  return { driving: best.size <= DRIVING_SET_LIMIT ? best : null, smallest: best.index };
-}
+export const SET_PLAN_FACTOR = 8;
 
 function orderClause(sort: SortKey, order: SortOrder, pg: boolean, indexable: boolean): RawBuilder<unknown> {
   const dir = sql.raw(sqlDirection(sort, order));
-  // `+col` keeps SQLite from walking an index for the order (the plan drives from a set).
+  // `+col` keeps SQLite from walking an index for the order (the plan reads a set and sorts it).
   const col = (name: string) => sql.raw(`${indexable ? '' : '+'}t.${name}`);
   // Ties broken by id in the same direction: stable pages, and the (status, column) index (whose
   // entries end with the rowid on SQLite) still gives the order.
@@ -271,6 +260,108 @@ function orderClause(sort: SortKey, order: SortOrder, pg: boolean, indexable: bo
 }
 
 const and = (parts: RawBuilder<unknown>[]) => sql.join(parts, sql` and `);
+const ACTIVE = sql`t.status = 'active'`;
+
+async function countOf(db: Kysely<Database>, query: RawBuilder<unknown>): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*) as n from (${query}) x`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+interface Page {
+  ids: number[];
+  total: number;
+  totalCapped: boolean;
+}
+
+/** The page where only dense conditions apply (status, flags, adult): walk, count up to the cap. */
+async function walkDense(db: Kysely<Database>, where: RawBuilder<unknown>, order: RawBuilder<unknown>, limit: number, offset: number, cap: number): Promise<Page> {
+  const r = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${order} limit ${limit} offset ${offset}`.execute(db);
+  const ids = r.rows.map((x) => Number(x.id));
+  if (ids.length < limit && (ids.length > 0 || offset === 0)) return { ids, total: offset + ids.length, totalCapped: false };
+  if (cap === 0) return { ids, total: 0, totalCapped: false };
+  const total = await countOf(db, sql`select 1 from torrent t where ${where} limit ${cap + 1}`);
+  return { ids, total, totalCapped: false };
+}
+
+/** Beyond this many torrents, a category is checked row by row while walking (it is dense). */
+export const DENSE_CATEGORY = 50_000;
+
+async function ids(db: Kysely<Database>, query: RawBuilder<unknown>): Promise<number[]> {
+  return (await sql<{ id: number }>`${query}`.execute(db)).rows.map((y) => Number(y.id));
+}
+
+const short = (ids: number[], limit: number, offset: number) => ids.length < limit && (ids.length > 0 || offset === 0);
+
+async function sqlitePage(db: Kysely<Database>, conds: readonly Condition[], sort: SortKey, order: SortOrder, limit: number, offset: number, cap: number, plan: 'auto' | 'set' | 'walk'): Promise<Page> {
+  const sets = conds.filter((c) => c.kind === 'set');
+  const rows = conds.filter((c) => c.kind === 'row').map((c) => c.check);
+  const byIndex = orderClause(sort, order, false, true);
+  const window = sql`limit ${limit} offset ${offset}`;
+  if (sets.length === 0) {
+    // Browsing: walk the sort column's index (status first); the other conditions are checks.
+    return walkDense(db, and([ACTIVE, ...conds.map((c) => c.check)]), byIndex, limit, offset, cap);
+  }
+  // The admitted ids, from the indexes alone: the sets intersected, less the rejected ones.
+  const minus = [sql`select n.id from torrent n where n.status in ('pending', 'deleted')`, ...conds.filter((c) => c.kind === 'minus').map((c) => c.ids!)];
+  const x = sql`${sql.join(sets.map((c) => c.ids!), sql` intersect `)} except ${sql.join(minus, sql` except `)}`;
+  const maxId = Number((await sql<{ m: number | null }>`select max(id) as m from torrent`.execute(db)).rows[0]?.m ?? 0);
+  const small = (n: number) => n * n * SET_PLAN_FACTOR <= (offset + limit) * maxId;
+  const setPage = async (): Promise<Page> => {
+    // Read the set in id order, check the flags, sort what is left; the window counts it.
+    const r = await sql<{ id: number; n: number }>`select t.id, count(*) over () as n from torrent t where ${and([sql`t.id in (${x})`, ...rows])}
+      order by ${orderClause(sort, order, false, false)} ${window}`.execute(db);
+    const found = r.rows.map((y) => Number(y.id));
+    if (r.rows.length > 0) return { ids: found, total: Number(r.rows[0]!.n), totalCapped: false };
+    return { ids: found, total: offset === 0 ? 0 : await countOf(db, sql`select 1 from torrent t where ${and([sql`t.id in (${x})`, ...rows])}`), totalCapped: false };
+  };
+  // Walk the sort index; membership in the set needs only the rowid (no row read).
+  const walkSet = () => ids(db, sql`select t.id from torrent t where ${and([ACTIVE, sql`+t.id in (${x})`, ...rows])} order by ${byIndex} ${window}`);
+
+  const category = sets.length === 1 && sets[0]!.category ? sets[0]! : null;
+  if (category && plan === 'auto') {
+    // A category alone: its own index when it gives the order (age), else by its size.
+    const plain = and([ACTIVE, ...conds.map((c) => c.check)]);
+    const size = await countOf(db, sql`${category.ids!} limit ${DENSE_CATEGORY + 1}`);
+    let found: number[];
+    if (sort !== 'age' && sort !== 'category' && small(size)) return setPage();
+    if (sort === 'age' || sort === 'category') found = await ids(db, sql`select t.id from torrent t where ${plain} order by ${byIndex} ${window}`);
+    else if (size <= DENSE_CATEGORY) found = await walkSet();
+    else found = await ids(db, sql`select t.id from torrent t where ${and([ACTIVE, ...conds.map((c) => (c === category ? sql`+${c.check}` : c.check))])} order by ${byIndex} ${window}`);
+    if (short(found, limit, offset)) return { ids: found, total: offset + found.length, totalCapped: false };
+    if (cap === 0) return { ids: found, total: 0, totalCapped: false };
+    if (conds.length === 1) {
+      // Counted on the category index, less the torrents that are not active.
+      const listed = await countOf(db, sql`${category.ids!} limit ${cap + 1}`);
+      const inactive = await countOf(db, sql`select 1 from torrent n where n.status in ('pending', 'deleted') and n.id in (${category.ids!})`);
+      if (listed <= cap || listed - inactive > cap) return { ids: found, total: listed - inactive, totalCapped: false };
+    }
+    return { ids: found, total: await countOf(db, sql`select 1 from torrent t where ${plain} limit ${cap + 1}`), totalCapped: false };
+  }
+
+  // Small enough to read and sort? Fetch up to the threshold, then page over the ids themselves.
+  const threshold = plan === 'set' ? Number.MAX_SAFE_INTEGER : plan === 'walk' ? 0 : Math.floor(Math.sqrt(((offset + limit) * maxId) / SET_PLAN_FACTOR));
+  if (threshold > 0) {
+    const bounded = threshold === Number.MAX_SAFE_INTEGER ? x : sql`${x} limit ${threshold + 1}`;
+    const members = await ids(db, sql`select id from (${bounded}) x`);
+    if (members.length <= threshold) {
+      if (members.length === 0) return { ids: [], total: 0, totalCapped: false };
+      const list = sql.join(members);
+      const r = await sql<{ id: number; n: number }>`select t.id, count(*) over () as n from torrent t where ${and([sql`t.id in (${list})`, ...rows])}
+        order by ${orderClause(sort, order, false, false)} ${window}`.execute(db);
+      const found = r.rows.map((y) => Number(y.id));
+      if (r.rows.length > 0) return { ids: found, total: Number(r.rows[0]!.n), totalCapped: false };
+      const total = rows.length === 0 ? members.length : await countOf(db, sql`select 1 from torrent t where ${and([sql`t.id in (${list})`, ...rows])}`);
+      return { ids: found, total, totalCapped: false };
+    }
+  }
+  const found = await walkSet();
+  if (short(found, limit, offset)) return { ids: found, total: offset + found.length, totalCapped: false };
+  if (cap === 0) return { ids: found, total: 0, totalCapped: false };
+  // The set's size is the total unless flags are checked on the rows (merged streams: counting
+  // stops at the cap).
+  if (rows.length === 0) return { ids: found, total: await countOf(db, sql`${x} limit ${cap + 1}`), totalCapped: false };
+  return { ids: found, total: await countOf(db, sql`select 1 from torrent t where ${and([sql`t.id in (${x})`, ...rows])} limit ${cap + 1}`), totalCapped: false };
+}
 
 /** The listing query: one page of matching torrents, and their total up to a cap. */
 export async function searchTorrents(db: Kysely<Database>, input: SearchInput = {}): Promise<SearchResult> {
@@ -282,57 +373,15 @@ export async function searchTorrents(db: Kysely<Database>, input: SearchInput = 
   const cap = clampInt(input.countCap, 0, 10_000_000, DEFAULT_COUNT_CAP);
   const f = await buildFilters(db, input, pg);
   if (f.empty) return { rows: [], total: 0, totalCapped: false, offset, limit };
-  const conds = f.conditions;
 
-  let ids: number[];
-  let total = 0;
-  let totalCapped = false;
-
+  let page: Page;
   if (pg) {
     // PostgreSQL plans with its statistics: the plain form.
-    const where = and(conds.map((c) => c.check(true)));
-    const r = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg, true)} limit ${limit} offset ${offset}`.execute(db);
-    ids = r.rows.map((x) => Number(x.id));
-    if (cap > 0 && !(ids.length > 0 && ids.length < limit)) {
-      const c = await sql<{ n: number }>`select count(*) as n from (select 1 from torrent t where ${where} limit ${cap + 1}) x`.execute(db);
-      total = Number(c.rows[0]?.n ?? 0);
-    } else total = offset + ids.length;
+    page = await walkDense(db, and([ACTIVE, ...f.conditions.map((c) => c.check)]), orderClause(sort, order, true, true), limit, offset, cap);
   } else {
-    const plan = await choosePlan(db, conds);
-    if (plan.driving) {
-      // Drive from the smallest set: `t.id in (...)` is read in id order; every other condition
-      // is a check; the survivors are sorted; the window count gives the exact total on the way.
-      const d = plan.driving.index;
-      const where = and(conds.map((c, i) => (i === d ? sql`t.id in (${c.ids!})` : c.check(false))));
-      const r = await sql<{ id: number; n: number }>`select t.id, count(*) over () as n from torrent t where ${where}
-        order by ${orderClause(sort, order, pg, false)} limit ${limit} offset ${offset}`.execute(db);
-      ids = r.rows.map((x) => Number(x.id));
-      if (r.rows.length > 0) total = Number(r.rows[0]!.n);
-      else if (offset > 0) {
-        const c = await sql<{ n: number }>`select count(*) as n from torrent t where ${where}`.execute(db);
-        total = Number(c.rows[0]?.n ?? 0);
-      }
-    } else {
-      // Walk the index of the sort column (status first), checking each torrent.
-      const where = and(conds.map((c, i) => c.check(i === 0)));
-      const r = await sql<{ id: number }>`select t.id from torrent t where ${where} order by ${orderClause(sort, order, pg, true)} limit ${limit} offset ${offset}`.execute(db);
-      ids = r.rows.map((x) => Number(x.id));
-      if (ids.length > 0 && ids.length < limit) total = offset + ids.length;
-      else if (cap > 0 && plan.smallest === null) {
-        // Only dense conditions (status, flags): counting up to the cap is quick.
-        const c = await sql<{ n: number }>`select count(*) as n from (select 1 from torrent t where ${where} limit ${cap + 1}) x`.execute(db);
-        total = Number(c.rows[0]?.n ?? 0);
-      } else if (cap > 0) {
-        // Every selective condition admits many torrents: count the matches among the first
-        // LOWER_BOUND_WORK of the smallest one, a lower bound (shown as "more than").
-        const s = plan.smallest!;
-        const bounded = and(conds.map((c, i) => (i === s ? sql`t.id in (${c.ids!} limit ${LOWER_BOUND_WORK})` : c.check(false))));
-        const c = await sql<{ n: number }>`select count(*) as n from torrent t where ${bounded}`.execute(db);
-        total = Math.max(Number(c.rows[0]?.n ?? 0), offset + ids.length + (ids.length === limit ? 1 : 0));
-        totalCapped = true;
-      }
-    }
+    page = await sqlitePage(db, f.conditions, sort, order, limit, offset, cap, input.plan ?? 'auto');
   }
+  let { total, totalCapped } = page;
   if (cap === 0) {
     total = 0;
     totalCapped = false;
@@ -340,7 +389,7 @@ export async function searchTorrents(db: Kysely<Database>, input: SearchInput = 
     total = cap;
     totalCapped = true;
   }
-  return { rows: await listingRows(db, ids), total, totalCapped, offset, limit };
+  return { rows: await listingRows(db, page.ids), total, totalCapped, offset, limit };
 }
 
 /** Listing rows by id, in the given order (missing ids skipped); anonymous uploaders masked. */
