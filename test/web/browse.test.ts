@@ -105,7 +105,7 @@ describe('browse and search pages', () => {
   it('shows the home page with a search box and the latest torrents, no adult ones for visitors', async () => {
     const r = await s.browser().get('/');
     assert.equal(r.status, 200);
-    assert.ok(r.text.includes('<form class="home-search" method="get" action="/browse" role="search">'), 'search form');
+    assert.ok(r.text.includes('<form class="home-search" method="get" action="/browse" role="search" aria-label="Search torrents">'), 'search form');
     assert.ok(r.text.includes('<label for="home-q">'), 'labelled search box');
     assert.ok(r.text.includes('Série Vikings S01E01 FRENCH'), 'latest torrents');
     assert.ok(!r.text.includes('Adultish'), 'no adult torrent for visitors');

@@ -210,6 +210,8 @@ export interface SortState {
 export interface TableOptions<R> {
   /** The table's caption (default: "Torrents", visually hidden). */
   caption?: string;
+  /** Hide the caption visually (a heading already names the table). */
+  captionHidden?: boolean;
   /** Shown instead of an empty table. */
   empty?: string;
   /** Extra columns after the standard ones. */
@@ -252,7 +254,7 @@ export function renderTorrentTable<R extends TableRow>(ctx: RequestContext, rows
   const now = ctx.site.now();
   const extra = o.extra ?? [];
   return html`<div class="table-wrap"><table class="torrents listing">
-<caption${o.caption ? '' : html` class="visually-hidden"`}>${o.caption ?? t('browse.caption')}</caption>
+<caption${o.caption && !o.captionHidden ? '' : html` class="visually-hidden"`}>${o.caption ?? t('browse.caption')}</caption>
 <thead><tr>${SORT_KEYS.map((k) => header(ctx, k, sortState))}${extra.map((c) => html`<th scope="col"${c.num ? html` class="num"` : ''}>${c.header}</th>`)}</tr></thead>
 <tbody>
 ${rows.map((r) => {

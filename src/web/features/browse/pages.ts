@@ -52,19 +52,20 @@ function searchHelp(ctx: RequestContext, id: string): Html {
 export function homeBody(ctx: RequestContext, o: { latest: readonly ListingRow[]; today: readonly TopRow[] }): Html {
   const { t } = ctx;
   return html`<h1>${t('browse.home.heading', { site: ctx.site.config.site.name })}</h1>
-<form class="home-search" method="get" action="/browse" role="search">
+<form class="home-search" method="get" action="/browse" role="search" aria-label="${t('browse.home.search_label')}">
 ${searchBox(ctx, 'home-q', '', t('browse.home.search_label'), true)}
 ${searchHelp(ctx, 'home-q')}
 </form>
 <section aria-labelledby="home-latest">
 <h2 id="home-latest">${t('browse.home.latest')}</h2>
-${renderTorrentTable(ctx, o.latest, null, { caption: t('browse.home.latest'), empty: t('browse.home.empty') })}
+${renderTorrentTable(ctx, o.latest, null, { caption: t('browse.home.latest'), captionHidden: true, empty: t('browse.home.empty') })}
 <p><a href="/browse">${t('browse.home.browse_all')}</a></p>
 </section>
 <section aria-labelledby="home-today">
 <h2 id="home-today">${t('browse.home.top_today')}</h2>
 ${renderTorrentTable(ctx, o.today, null, {
   caption: t('browse.home.top_today'),
+  captionHidden: true,
   empty: t('browse.top.empty'),
   extra: [{ header: t('browse.col.period_completed'), cell: (r) => formatNumber(ctx.locale, r.score), num: true }],
 })}
@@ -296,6 +297,7 @@ ${TOP_TABS.map(([p, href, key]) => html`<li><a href="${href}"${p === period ? ht
 <h2>${t(TOP_HEADINGS[period])}</h2>
 ${renderTorrentTable(ctx, rows, null, {
   caption: t(TOP_HEADINGS[period]),
+  captionHidden: true,
   empty: t('browse.top.empty'),
   extra: period === 'active' ? [] : [{ header: t('browse.col.period_completed'), cell: (r) => formatNumber(ctx.locale, r.score), num: true }],
 })}`;
