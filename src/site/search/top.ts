@@ -79,23 +79,35 @@ async function computeTop(db: Kysely<Database>, period: TopPeriod, now: number, 
 }
 
 /**
- * The most active torrents without sorting the whole table by seeders + leechers: the best sums
- * among the top torrents by seeders and by leechers give a floor m that the list reaches; every
- * torrent with a sum ≥ m has seeders or leechers ≥ m/2, which the (status, seeders) and (status,
- * leechers) indexes find.
+ * The most active torrents without sorting the whole table by seeders + leechers (Fagin's
+ * threshold algorithm on the (status, seeders) and (status, leechers) indexes): the top K by
+ * seeders and the top K by leechers are candidates; a torrent outside both has at most s_K + l_K
+ * (the K-th values), so when the list's last sum exceeds that, the list is exact. K grows until it
+ * does, or until the indexes are read to the end.
  */
 async function mostActive(db: Kysely<Database>, where: RawBuilder<unknown>[], limit: number): Promise<Array<{ id: number; score: number }>> {
   const w = sql.join(where, sql` and `);
-  const top = async (col: 'seeders' | 'leechers') =>
-    (await sql<{ id: number; s: number }>`select t.id, t.seeders + t.leechers as s from torrent t where ${w} order by t.${sql.raw(col)} desc, t.id desc limit ${limit}`.execute(db)).rows;
-  const candidates = new Map<number, number>();
-  for (const r of [...(await top('seeders')), ...(await top('leechers'))]) candidates.set(Number(r.id), Number(r.s));
-  const sums = [...candidates.values()].sort((a, b) => b - a);
-  // A torrent without any peer is not active: the floor is at least 1.
-  const floor = Math.max(1, sums.length >= limit ? sums[limit - 1]! : 1);
-  const half = Math.ceil(floor / 2);
-  const r = await sql<{ id: number; s: number }>`select t.id, t.seeders + t.leechers as s from torrent t
-    where ${w} and (t.seeders >= ${half} or t.leechers >= ${half}) and t.seeders + t.leechers >= ${floor}
-    order by s desc, t.times_completed desc, t.id desc limit ${limit}`.execute(db);
-  return r.rows.map((x) => ({ id: Number(x.id), score: Number(x.s) }));
+  type Row = { id: number; seeders: number; leechers: number; times_completed: number };
+  const top = async (col: 'seeders' | 'leechers', k: number) =>
+    (await sql<Row>`select t.id, t.seeders, t.leechers, t.times_completed from torrent t where ${w} order by t.${sql.raw(col)} desc, t.id desc limit ${k}`.execute(db)).rows.map((r) => ({
+      id: Number(r.id),
+      seeders: Number(r.seeders),
+      leechers: Number(r.leechers),
+      completed: Number(r.times_completed),
+    }));
+  for (let k = Math.max(limit, 200); ; k *= 4) {
+    const bySeeders = await top('seeders', k);
+    const byLeechers = await top('leechers', k);
+    const candidates = new Map<number, { id: number; score: number; completed: number }>();
+    for (const r of [...bySeeders, ...byLeechers]) candidates.set(r.id, { id: r.id, score: r.seeders + r.leechers, completed: r.completed });
+    const ranked = [...candidates.values()]
+      .filter((c) => c.score > 0)
+      .sort((a, b) => b.score - a.score || b.completed - a.completed || b.id - a.id)
+      .slice(0, limit);
+    const exhausted = bySeeders.length < k || byLeechers.length < k;
+    const bound = (bySeeders[k - 1]?.seeders ?? 0) + (byLeechers[k - 1]?.leechers ?? 0);
+    if (exhausted || (ranked.length === limit && ranked[limit - 1]!.score > bound) || bound === 0) {
+      return ranked.map((c) => ({ id: c.id, score: c.score }));
+    }
+  }
 }
