@@ -185,7 +185,7 @@ export function storedHref(query: string): string {
 export function describeQuery(ctx: RequestContext, catalogue: Catalogue, query: string): string {
   const lq = parseListingQuery(query);
   const parts: string[] = [];
-  if (lq.q) parts.push(`“${lq.q}”`);
+  if (lq.q) parts.push(ctx.t('browse.recent.quoted', { q: lq.q }));
   const c = lq.category !== null ? catalogue.category(lq.category) : undefined;
   if (c) parts.push(c.parent ? `${c.parent.name(ctx.locale)} › ${c.name(ctx.locale)}` : c.name(ctx.locale));
   const terms = lq.terms.map((id) => catalogue.term(id)?.name(ctx.locale)).filter((x): x is string => !!x);
