@@ -82,6 +82,11 @@ export function openSqliteConnection(path: string): BetterSqlite3.Database {
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
     conn.pragma('synchronous = NORMAL');
+    // The site's reads (listings, search) are random b-tree lookups: a 64 MiB page cache and
+    // memory-mapped reads (256 MiB of address space, pages shared with the OS cache) halved their
+    // cost on a million-torrent database (docs/benchmarks.md).
+    conn.pragma('cache_size = -65536');
+    if (path !== ':memory:') conn.pragma('mmap_size = 268435456');
   } catch (err) {
     conn.close();
     throw err;

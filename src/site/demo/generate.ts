@@ -188,7 +188,8 @@ export async function generateDemo(db: Kysely<Database>, o: DemoOptions): Promis
           times_completed: Math.floor(rand() ** 3 * 2000),
           created_at: o.now - Math.floor(rand() ** 1.5 * 5 * 365 * 86400),
           category_id: cat,
-          description: `[b]${title}[/b]\n\nUne [i]édition[/i] de démonstration, générée pour essayer le site.\n[list][*]${files.length} fichier(s)[*]${pick(WORDS)} ${pick(WORDS)}[/list]`,
+          // Varied words, as real descriptions are (a word in every description makes a useless search).
+          description: `[b]${title}[/b]\n\n${pick(WORDS)} ${pick(WORDS)} [i]${pick(WORDS)}[/i] ${pick(TITLES)}.\n[list][*]${files.length} ${pick(['fichiers', 'files', 'parties', 'volumes'])}[*]${pick(WORDS)} ${pick(WORDS)}[/list]`,
           description_format: 'bbcode' as const,
           anonymous: (rand() < 0.05 ? 1 : 0) as 0 | 1,
           verified: (rand() < 0.9 ? 1 : 0) as 0 | 1,
