@@ -11,6 +11,7 @@
  * - `withLiveCounts(site, rows)`: seeders/leechers from the tracker's memory when it runs in this
  *   process (a hybrid torrent's two swarms summed), else the database copy.
  */
+import { withLiveCounts as liveRows } from '../../../site/torrents/read.js';
 import type { User } from '../../../db/schema.js';
 import type { Site } from '../../../site/site.js';
 import {
@@ -160,25 +161,7 @@ export function withLiveCounts<R extends { info_hash_v1: string | null; info_has
   site: Pick<Site, 'tracker'>,
   rows: readonly R[],
 ): R[] {
-  const hashes: string[] = [];
-  const spans: Array<[number, number]> = [];
-  for (const r of rows) {
-    const h = swarmHashesOf(r);
-    spans.push([hashes.length, hashes.length + h.length]);
-    hashes.push(...h);
-  }
-  const live = hashes.length > 0 ? site.tracker.swarmCounts(hashes) : null;
-  if (!live || live.length !== hashes.length) return [...rows];
-  return rows.map((r, i) => {
-    const [from, to] = spans[i]!;
-    let seeders = 0;
-    let leechers = 0;
-    for (let k = from; k < to; k++) {
-      seeders += live[k]!.complete;
-      leechers += live[k]!.incomplete;
-    }
-    return { ...r, seeders, leechers };
-  });
+  return liveRows(site.tracker, rows);
 }
 
 // --- rendering -------------------------------------------------------------------------------
