@@ -83,7 +83,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   user_traffic_hour: { user_id: true, hour: true, uploaded: true, downloaded: true },
   site_setting: { key: true, value: true, updated_at: true },
 };
-const MIGRATIONS = ['0001_initial', '0002_site'];
+const MIGRATIONS = ['0001_initial', '0002_site', '0003_completed_index'];
 
 let seq = 0;
 /** A distinct 40-hex string per call (info hashes, peer ids). */
