@@ -56,6 +56,19 @@ export interface UserTable {
   email_verified: Generated<IntBool>;
   last_login_at: number | null;
   last_seen_at: number | null;
+  /** member_class.id. */
+  class: Generated<string>;
+  invited_by: number | null;
+  invites_left: Generated<number>;
+  freeleech_tokens: Generated<number>;
+  /** Epoch seconds the member entered the ratio watch; null when not watched. */
+  ratio_watch_since: number | null;
+  /** The tracker refuses this member's downloads (seeding stays allowed). */
+  download_refused: Generated<IntBool>;
+  download_refused_reason: string | null;
+  /** Set when the account was deleted (personal data erased, row kept under a pseudonym). */
+  deleted_at: number | null;
+  profile_text: string | null;
 }
 
 export const USER_PRIVACY = ['low', 'normal', 'strong'] as const;
@@ -98,6 +111,15 @@ export interface TorrentTable {
   seeders: Generated<number>;
   leechers: Generated<number>;
   updated_at: number | null;
+  /** The per-torrent factors end at this time (null: no end). */
+  factors_until: number | null;
+  moderated_by: number | null;
+  moderated_at: number | null;
+  moderation_note: string | null;
+  merged_into: number | null;
+  thanks_count: Generated<number>;
+  rating_sum: Generated<number>;
+  rating_count: Generated<number>;
 }
 
 /** Parents (parent_id null) and subcategories share one id space. */
@@ -224,6 +246,312 @@ export interface UserTrafficHourTable {
   downloaded: Generated<number>;
 }
 
+export interface MemberClassTable {
+  id: string;
+  name_en: string;
+  name_fr: string;
+  position: number;
+  min_uploaded: Generated<number>;
+  min_ratio: Generated<number>;
+  min_age_days: Generated<number>;
+  invites_per_month: Generated<number>;
+  hnr_immune: Generated<IntBool>;
+}
+
+export interface RolePermissionTable {
+  role: string;
+  permission: string;
+}
+
+export interface UserPermissionTable {
+  user_id: number;
+  permission: string;
+  /** 1 grants, 0 revokes (overriding the role). */
+  granted: Generated<IntBool>;
+}
+
+export interface InviteTable {
+  id: Generated<number>;
+  inviter_id: number;
+  code_hash: string;
+  email: string | null;
+  created_at: number;
+  expires_at: number;
+  used_by: number | null;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export type ApplicationStatus = 'pending' | 'accepted' | 'rejected';
+
+export interface ApplicationTable {
+  id: Generated<number>;
+  username: string;
+  email: string;
+  password_hash: string;
+  /** JSON: [{ question, answer }]. */
+  answers: string;
+  status: Generated<ApplicationStatus>;
+  reviewer_id: number | null;
+  review_note: string | null;
+  ip: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface RefusedEmailDomainTable {
+  domain: string;
+  created_at: number;
+}
+
+export interface LoginIpTable {
+  user_id: number;
+  ip: string;
+  first_at: number;
+  last_at: number;
+  signup: Generated<IntBool>;
+}
+
+export interface IpBanTable {
+  id: Generated<number>;
+  cidr: string;
+  reason: string;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export type WarningKind = 'manual' | 'hnr' | 'ratio' | 'ban';
+
+export interface UserWarningTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: WarningKind;
+  reason: string;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  revoked_by: number | null;
+}
+
+export interface FreeleechWindowTable {
+  id: Generated<number>;
+  starts_at: number;
+  ends_at: number;
+  upload_factor: Generated<number>;
+  download_factor: Generated<number>;
+  reason: string;
+  created_by: number | null;
+  created_at: number;
+}
+
+export interface FreeleechTokenUseTable {
+  user_id: number;
+  torrent_id: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export type HnrStatus = 'watching' | 'prewarned' | 'satisfied' | 'warned' | 'exempt';
+
+export interface HnrTable {
+  user_id: number;
+  torrent_id: number;
+  completed_at: number;
+  deadline: number;
+  status: Generated<HnrStatus>;
+  updated_at: number;
+}
+
+export type ReportTargetType = 'torrent' | 'comment' | 'user' | 'message' | 'request';
+export type ReportStatus = 'open' | 'claimed' | 'resolved';
+
+export interface ReportTable {
+  id: Generated<number>;
+  target_type: ReportTargetType;
+  target_id: number;
+  reporter_id: number | null;
+  reason: string;
+  status: Generated<ReportStatus>;
+  claimed_by: number | null;
+  resolution: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ReportNoteTable {
+  id: Generated<number>;
+  report_id: number;
+  author_id: number | null;
+  body: string;
+  created_at: number;
+}
+
+/** Append-only; `hash` = SHA-256 over the row's content and `prev_hash`. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  created_at: number;
+  actor_id: number | null;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: number | null;
+  reason: string | null;
+  /** JSON, secrets redacted. */
+  before: string | null;
+  after: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: string;
+  /** JSON parameters. */
+  data: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface InfohashBlockTable {
+  /** 40 or 64 lowercase hex. */
+  info_hash: string;
+  reason: string;
+  notice_id: number | null;
+  created_by: number | null;
+  created_at: number;
+}
+
+export type NoticeStatus = 'received' | 'reviewing' | 'upheld' | 'rejected' | 'restored';
+
+export interface NoticeTable {
+  id: Generated<number>;
+  claimant: string;
+  contact: string;
+  works: string;
+  statement: string;
+  status: Generated<NoticeStatus>;
+  source: Generated<'form' | 'api'>;
+  reviewer_id: number | null;
+  decision_note: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface NoticeItemTable {
+  notice_id: number;
+  idx: number;
+  given: string;
+  torrent_id: number | null;
+  info_hash: string | null;
+  uploader_id: number | null;
+}
+
+export interface CounterNoticeTable {
+  id: Generated<number>;
+  notice_id: number;
+  user_id: number | null;
+  statement: string;
+  status: Generated<'received' | 'accepted' | 'rejected'>;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface CommentTable {
+  id: Generated<number>;
+  torrent_id: number;
+  user_id: number | null;
+  body: string;
+  format: Generated<DescriptionFormat>;
+  created_at: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+  deleted_by: number | null;
+}
+
+export interface ThanksTable {
+  torrent_id: number;
+  user_id: number;
+  created_at: number;
+}
+
+export interface RatingTable {
+  torrent_id: number;
+  user_id: number;
+  /** 1 to 10. */
+  score: number;
+  created_at: number;
+}
+
+export type RequestStatus = 'open' | 'filled' | 'confirmed' | 'closed';
+
+export interface RequestTable {
+  id: Generated<number>;
+  user_id: number | null;
+  title: string;
+  description: Generated<string>;
+  category_id: number | null;
+  status: Generated<RequestStatus>;
+  /** Total upload credit offered, bytes. */
+  bounty: Generated<number>;
+  filled_torrent_id: number | null;
+  filled_by: number | null;
+  filled_at: number | null;
+  confirmed_at: number | null;
+  created_at: number;
+}
+
+export interface RequestBountyTable {
+  id: Generated<number>;
+  request_id: number;
+  user_id: number | null;
+  amount: number;
+  created_at: number;
+}
+
+export interface MessageTable {
+  id: Generated<number>;
+  sender_id: number | null;
+  recipient_id: number;
+  subject: string;
+  body: string;
+  reply_to: number | null;
+  created_at: number;
+  read_at: number | null;
+  recipient_archived: Generated<IntBool>;
+  recipient_deleted: Generated<IntBool>;
+  sender_deleted: Generated<IntBool>;
+}
+
+export interface FriendTable {
+  user_id: number;
+  friend_id: number;
+  created_at: number;
+}
+
+export interface NewsTable {
+  id: Generated<number>;
+  author_id: number | null;
+  title: string;
+  body: string;
+  /** null: shown in both languages. */
+  locale: Locale | null;
+  created_at: number;
+  updated_at: number | null;
+}
+
+export interface ContactMessageTable {
+  id: Generated<number>;
+  user_id: number | null;
+  email: string | null;
+  subject: string;
+  body: string;
+  status: Generated<'open' | 'answered' | 'closed'>;
+  created_at: number;
+}
+
 export interface SiteSettingTable {
   key: string;
   value: string;
@@ -306,6 +634,35 @@ export interface Database {
   search_history: SearchHistoryTable;
   user_traffic_hour: UserTrafficHourTable;
   site_setting: SiteSettingTable;
+  member_class: MemberClassTable;
+  role_permission: RolePermissionTable;
+  user_permission: UserPermissionTable;
+  invite: InviteTable;
+  application: ApplicationTable;
+  refused_email_domain: RefusedEmailDomainTable;
+  login_ip: LoginIpTable;
+  ip_ban: IpBanTable;
+  user_warning: UserWarningTable;
+  freeleech_window: FreeleechWindowTable;
+  freeleech_token_use: FreeleechTokenUseTable;
+  hnr: HnrTable;
+  report: ReportTable;
+  report_note: ReportNoteTable;
+  audit_log: AuditLogTable;
+  notification: NotificationTable;
+  infohash_block: InfohashBlockTable;
+  notice: NoticeTable;
+  notice_item: NoticeItemTable;
+  counter_notice: CounterNoticeTable;
+  comment: CommentTable;
+  thanks: ThanksTable;
+  rating: RatingTable;
+  request: RequestTable;
+  request_bounty: RequestBountyTable;
+  message: MessageTable;
+  friend: FriendTable;
+  news: NewsTable;
+  contact_message: ContactMessageTable;
 }
 
 export type User = Selectable<UserTable>;
