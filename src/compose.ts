@@ -33,6 +33,7 @@ import { createMailer } from './site/mail.js';
 import { MemoryRateLimiter } from './site/rate-limit.js';
 import { siteSecret } from './site/settings.js';
 import { installDefaultTaxonomy } from './site/catalogue/taxonomy.js';
+import { installDefaultGrants } from './site/staff/policy.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
 
@@ -186,6 +187,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       database = opened;
       await migrateToLatest(opened.db);
       if (await installDefaultTaxonomy(opened.db)) log.info('default categories and terms installed');
+      if (await installDefaultGrants(opened.db)) log.info('default role permissions installed');
       writer = opened.sqlitePath !== null ? sqliteWorkerLedgerWriter(opened.sqlitePath) : directLedgerWriter(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
