@@ -25,6 +25,11 @@ import { routes as browse } from './features/browse/routes.js';
 import { routes as torrent } from './features/torrent/routes.js';
 import { routes as members } from './features/members/routes.js';
 import { routes as rss } from './features/rss/routes.js';
+import { routes as moderation } from './features/moderation/routes.js';
+import { routes as discipline } from './features/discipline/routes.js';
+import { routes as joining } from './features/joining/routes.js';
+import { routes as lawful } from './features/lawful/routes.js';
+import { routes as community } from './features/community/routes.js';
 
 export { escapeHtml } from './html.js';
 
@@ -137,7 +142,7 @@ export function buildWebApp(deps: WebDeps): FastifyInstance {
       }
     });
 
-    for (const feature of [accounts, catalogue, upload, browse, torrent, members, rss]) feature(scope, site);
+    for (const feature of [accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community]) feature(scope, site);
   });
   return app;
 }

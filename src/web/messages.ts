@@ -11,6 +11,11 @@ import { messages as browse } from './features/browse/messages.js';
 import { messages as torrent } from './features/torrent/messages.js';
 import { messages as members } from './features/members/messages.js';
 import { messages as rss } from './features/rss/messages.js';
+import { messages as moderation } from './features/moderation/messages.js';
+import { messages as discipline } from './features/discipline/messages.js';
+import { messages as joining } from './features/joining/messages.js';
+import { messages as lawful } from './features/lawful/messages.js';
+import { messages as community } from './features/community/messages.js';
 
 type KeysOf<C> = C extends { en: Record<infer K, string> } ? K : never;
 export type MessageKey =
@@ -21,6 +26,11 @@ export type MessageKey =
   | KeysOf<typeof browse>
   | KeysOf<typeof torrent>
   | KeysOf<typeof members>
-  | KeysOf<typeof rss>;
+  | KeysOf<typeof rss>
+  | KeysOf<typeof moderation>
+  | KeysOf<typeof discipline>
+  | KeysOf<typeof joining>
+  | KeysOf<typeof lawful>
+  | KeysOf<typeof community>;
 
-export const catalogs = mergeCatalogs<MessageKey>([common, accounts, catalogue, upload, browse, torrent, members, rss]);
+export const catalogs = mergeCatalogs<MessageKey>([common, accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community]);
