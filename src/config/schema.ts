@@ -181,6 +181,23 @@ export const configSchema = {
       "How long members' hourly traffic (user_traffic_hour) is kept, in days; older hours are pruned hourly.",
     ),
   },
+  lawful: {
+    repeat_infringer_notices: int(
+      3,
+      { min: 0, max: 1000 },
+      "Upheld copyright notices against a member's uploads, within `repeat_infringer_period`, that disable the account (0 = never).",
+    ),
+    repeat_infringer_period: seconds(31536000, { min: 86400 }, 'The period over which upheld notices are counted for the repeat-infringer policy.'),
+    notice_limit: int(5, { min: 1, max: 10000 }, 'Copyright notices accepted per IP address within `notice_window` (the form and the API together).'),
+    notice_window: seconds(3600, { min: 60 }, 'The window of `notice_limit`.'),
+  },
+  privacy: {
+    login_ip_days: int(
+      90,
+      { min: 1, max: 3650 },
+      'How long the IP addresses members logged in or signed up from are kept, in days; older ones are deleted hourly.',
+    ),
+  },
   metrics: {
     enabled: bool(true, 'Serve Prometheus metrics.'),
     host: str('127.0.0.1', 'Address of the metrics endpoint.'),
