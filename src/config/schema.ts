@@ -191,6 +191,16 @@ export const configSchema = {
     notice_limit: int(5, { min: 1, max: 10000 }, 'Copyright notices accepted per IP address within `notice_window` (the form and the API together).'),
     notice_window: seconds(3600, { min: 60 }, 'The window of `notice_limit`.'),
   },
+  joining: {
+    accounts_per_ip: int(2, { min: 0, max: 1000 }, 'Most accounts that may have signed up or logged in from one IP address for a new sign-up or application to be accepted (0 = no cap; as T411, 2).'),
+    ip_cap_exempt: list(['127.0.0.1', '::1'], 'IP addresses the per-IP account cap ignores (loopback by default: behind a reverse proxy missing from `web.trust_proxy`, every visitor would share its address).'),
+    captcha_after: int(5, { min: 1, max: 1000 }, 'Failed logins per IP address or per account within `web.login_window` after which the login form asks a (self-hosted, arithmetic) captcha.'),
+    captcha_ttl: seconds(900, { min: 60 }, 'How long a captcha challenge stays answerable.'),
+    verify_email: bool(true, 'New accounts receive an email-verification link and may not download .torrent files until they follow it (they may log in).'),
+    verify_ttl: seconds(172800, { min: 3600 }, 'How long an email-verification link stays valid.'),
+    invite_ttl: seconds(1209600, { min: 3600 }, 'How long an invitation link stays valid.'),
+    class_interval: seconds(3600, { min: 60 }, 'How often member classes are recomputed (promotions, demotions), monthly invitation quotas refilled and old login IPs deleted.'),
+  },
   privacy: {
     login_ip_days: int(
       90,
