@@ -84,8 +84,9 @@ forEachDialect((name, open) => {
       const row = await t.db.selectFrom('torrent').selectAll().where('id', '=', r.torrentId).executeTakeFirstOrThrow();
       assert.equal(row.name, 'Our holiday film');
       assert.equal(row.category_id, 631);
-      assert.equal(row.status, initialStatus({ id: uploaderId, role: 'member' }));
-      assert.equal(row.status, 'active');
+      assert.equal(row.status, await initialStatus(t.db, { id: uploaderId, role: 'member' }));
+      assert.equal(row.status, 'pending', "a member's upload waits in the moderation queue");
+      assert.equal(row.verified, 0);
       assert.equal(row.uploader_id, uploaderId);
       assert.equal(row.anonymous, 1);
       assert.equal(row.description, '[b]hello[/b]');

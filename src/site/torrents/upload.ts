@@ -23,6 +23,7 @@ import { parseTorrentFile, prepareForSite, type ParsedTorrent, type TorrentError
 import { slugify } from '../../web/format.js';
 import { loadCatalogue } from '../catalogue/catalogue.js';
 import { indexTorrent } from '../search/indexer.js';
+import { can } from '../staff/policy.js';
 import type { Site } from '../site.js';
 
 export const TITLE_MAX = 255;
@@ -68,7 +69,7 @@ export interface UploadProblem {
 }
 
 export interface UploadInput {
-  uploader: Pick<User, 'id' | 'role'>;
+  uploader: Pick<User, 'id' | 'role'> & Partial<Pick<User, 'enabled'>>;
   categoryId: number | null;
   termIds: readonly number[];
   /** Empty or undefined: the torrent's name. */
@@ -90,11 +91,12 @@ export type UploadResult =
   | { ok: false; problems: UploadProblem[] };
 
 /**
- * The status a new upload gets. Every upload is active for now; the moderation queue (#4) will
- * send some members' uploads to 'pending' here.
+ * The status a new upload gets: 'pending' (the moderation queue; the tracker refuses it until the
+ * staff approves) unless the uploader holds 'torrent.upload_unmoderated' (the uploader role and
+ * the staff, or a per-member grant); then 'active', and verified.
  */
-export function initialStatus(_user: Pick<User, 'id' | 'role'>): TorrentStatus {
-  return 'active';
+export async function initialStatus(db: Kysely<Database>, user: Pick<User, 'id' | 'role'> & Partial<Pick<User, 'enabled'>>): Promise<TorrentStatus> {
+  return (await can(db, { id: user.id, role: user.role, enabled: user.enabled ?? 1 }, 'torrent.upload_unmoderated')) ? 'active' : 'pending';
 }
 
 /** The `source` written into uploaded torrents: the configured tag, else the public URL's host name. */
@@ -190,6 +192,7 @@ export async function uploadTorrent(site: Site, input: UploadInput): Promise<Upl
   const slug = slugify(title);
   const now = site.now();
   const files = parsed.files.map((f, idx) => ({ idx, path: f.path.join('/'), size: f.size }));
+  const status = await initialStatus(site.db, input.uploader);
   let torrentId: number;
   try {
     torrentId = await inTransaction(site.db, async (trx) => {
@@ -199,7 +202,7 @@ export async function uploadTorrent(site: Site, input: UploadInput): Promise<Upl
         infoHashV2: prepared.infoHashV2,
         size: parsed.totalSize,
         uploaderId: input.uploader.id,
-        status: initialStatus(input.uploader),
+        status,
         now,
         slug,
         categoryId: category.id,
@@ -210,6 +213,8 @@ export async function uploadTorrent(site: Site, input: UploadInput): Promise<Upl
         fileCount: files.length,
         updatedAt: now,
       });
+      // Uploads that skip the moderation queue count as verified (listings limited to verified torrents).
+      if (status === 'active') await trx.updateTable('torrent').set({ verified: 1 }).where('id', '=', id).execute();
       await trx.insertInto('torrent_metainfo').values({ torrent_id: id, data: prepared.metainfo }).execute();
       for (const part of chunksFor(files, 4)) {
         await trx.insertInto('torrent_file').values(part.map((f) => ({ torrent_id: id, idx: f.idx, path: f.path, size: f.size }))).execute();
