@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   'torrent.merge',
   'torrent.set_factors', // freeleech / multipliers per torrent
   'comment.moderate',
+  'request.moderate', // close any request on the requests board (bounties refunded)
   'report.handle',
   'user.view_private', // staff view of a member: IPs, inviter, warnings, hidden stats
   'user.warn',
@@ -47,12 +48,12 @@ export const DEFAULT_GRANTS: Record<UserRole, readonly Permission[]> = {
   member: [],
   uploader: ['torrent.upload_unmoderated'],
   moderator: [
-    'torrent.upload_unmoderated', 'torrent.moderate', 'torrent.edit_any', 'comment.moderate', 'report.handle', 'user.view_private',
-    'user.warn', 'application.review', 'contact.read',
+    'torrent.upload_unmoderated', 'torrent.moderate', 'torrent.edit_any', 'comment.moderate', 'request.moderate', 'report.handle',
+    'user.view_private', 'user.warn', 'application.review', 'contact.read',
   ],
   supermod: [
     'torrent.upload_unmoderated', 'torrent.moderate', 'torrent.edit_any', 'torrent.delete_any', 'torrent.merge', 'torrent.set_factors',
-    'comment.moderate', 'report.handle', 'user.view_private', 'user.warn', 'user.ban', 'user.grant_credit', 'user.edit', 'ip.ban',
+    'comment.moderate', 'request.moderate', 'report.handle', 'user.view_private', 'user.warn', 'user.ban', 'user.grant_credit', 'user.edit', 'ip.ban',
     'invite.manage', 'application.review', 'notice.review', 'blocklist.manage', 'news.manage', 'contact.read', 'audit.read',
   ],
   admin: PERMISSIONS,
