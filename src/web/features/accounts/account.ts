@@ -113,6 +113,10 @@ ${accountNav(ctx, 'overview')}
     </fieldset>
     <p><button type="submit">${t('common.save')}</button></p>
   </form>
+</section>
+<section class="panel" aria-labelledby="h-data">
+  <h2 id="h-data">${t('lawful.privacy.export.title')}</h2>
+  <p><a href="/account/data" download>${t('lawful.privacy.export.link')}</a> · <a href="/account/privacy">${t('lawful.privacy.more')}</a></p>
 </section>`;
   return sendPage(reply, ctx, { title: t('accounts.account.title'), body });
 }

@@ -206,7 +206,7 @@ export function endSessionCookie(reply: FastifyReply): void {
 
 // --- layout pieces ------------------------------------------------------------------------------
 
-export type AccountSection = 'overview' | 'sessions' | 'twofactor' | 'password' | 'email';
+export type AccountSection = 'overview' | 'sessions' | 'twofactor' | 'password' | 'email' | 'privacy';
 
 /** The account pages' sub-navigation. */
 export function accountNav(ctx: RequestContext, current: AccountSection): Html {
@@ -216,6 +216,7 @@ export function accountNav(ctx: RequestContext, current: AccountSection): Html {
     ['email', '/account/email', 'accounts.nav.email'],
     ['twofactor', '/account/2fa', 'accounts.nav.twofactor'],
     ['sessions', '/account/sessions', 'accounts.nav.sessions'],
+    ['privacy', '/account/privacy', 'lawful.privacy.nav'],
   ];
   return html`<nav class="account-nav" aria-label="${ctx.t('accounts.nav.label')}">
   <ul>${items.map(([k, href, label]) => html`<li><a href="${href}"${k === current ? html` aria-current="page"` : ''}>${ctx.t(label)}</a></li>`)}</ul>
