@@ -21,6 +21,11 @@ export interface CreateUserInput {
   email?: string | null;
   passwordHash?: string | null;
   role?: UserRole;
+  /**
+   * Whether the address counts as verified. Default: yes when there is one, for accounts made by
+   * operators (setup, command line); sign-ups pass false and verify by mail (site/joining/verify.ts).
+   */
+  emailVerified?: boolean;
   /** Epoch seconds. */
   now: number;
 }
@@ -48,6 +53,7 @@ export async function createUser(
           passkey,
           rss_key: rssKey,
           role: input.role ?? 'member',
+          email_verified: email !== null && input.emailVerified !== false ? 1 : 0,
           disabled_reason: null,
           created_at: input.now,
           updated_at: input.now,
