@@ -35,6 +35,7 @@ export function page(ctx: RequestContext, o: PageOptions): Html {
           <span>↓ ${formatSize(t, ctx.locale, user.downloaded)}</span>
           <span>${t('common.ratio')} ${formatRatio(ctx.locale, user.uploaded, user.downloaded)}</span>
         </span>
+        <a href="/messages" class="member-messages">${t('community.header.messages')}${ctx.unreadMessages ? html` <span class="badge unread">${ctx.unreadMessages}<span class="visually-hidden"> ${t('community.header.unread')}</span></span>` : ''}</a>
         <a href="/account">${t('common.nav.account')}</a>
         <form method="post" action="/logout" class="inline">
           <input type="hidden" name="_csrf" value="${ctx.csrf}">
@@ -66,7 +67,9 @@ ${o.head}
       <li><a href="/browse">${t('common.nav.browse')}</a></li>
       <li><a href="/top">${t('common.nav.top')}</a></li>
       ${user ? html`<li><a href="/upload">${t('common.nav.upload')}</a></li>
-      <li><a href="/bookmarks">${t('common.nav.bookmarks')}</a></li>` : ''}
+      <li><a href="/bookmarks">${t('common.nav.bookmarks')}</a></li>
+      <li><a href="/requests">${t('community.nav.requests')}</a></li>
+      <li><a href="/friends">${t('community.nav.community')}</a></li>` : ''}
       ${user && STAFF.has(user.role) ? html`<li><a href="/admin">${t('common.nav.admin')}</a></li>` : ''}
     </ul>
   </nav>
@@ -88,6 +91,8 @@ ${o.body}
 </main>
 <footer class="site-footer">
   <a href="/rss">${t('common.footer.rss')}</a>
+  <a href="/staff-team">${t('community.footer.staff')}</a>
+  <a href="/contact">${t('community.footer.contact')}</a>
 </footer>
 </body>
 </html>`;

@@ -1,5 +1,8 @@
-/** The community pages (to be filled in). */
+/** The community pages. */
 import type { FastifyInstance } from 'fastify';
 import type { Site } from '../../../site/site.js';
+import { installUnreadCount } from './header.js';
 
-export function routes(_app: FastifyInstance, _site: Site): void {}
+export function routes(app: FastifyInstance, site: Site): void {
+  installUnreadCount(app, site);
+}
