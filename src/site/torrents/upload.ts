@@ -23,6 +23,7 @@ import { parseTorrentFile, prepareForSite, type ParsedTorrent, type TorrentError
 import { slugify } from '../../web/format.js';
 import { loadCatalogue } from '../catalogue/catalogue.js';
 import { indexTorrent } from '../search/indexer.js';
+import { findBlock } from '../lawful/blocklist.js';
 import { can } from '../staff/policy.js';
 import type { Site } from '../site.js';
 
@@ -40,6 +41,8 @@ export type UploadErrorCode =
   | 'torrent_too_large'
   /** Its info hash is already registered: see `torrentId`. */
   | 'duplicate'
+  /** Its info hash is on the blocklist (src/site/lawful/blocklist.ts): see `block`. */
+  | 'blocked'
   | 'category_required'
   | 'category_unknown'
   /** A parent was chosen: torrents go into subcategories. */
@@ -66,6 +69,8 @@ export interface UploadProblem {
   torrentError?: TorrentError;
   /** For duplicate: the torrent that already has the info hash. */
   torrentId?: number;
+  /** For blocked: the blocked hash and the reason it was blocked. */
+  block?: { infoHash: string; reason: string };
 }
 
 export interface UploadInput {
@@ -188,6 +193,10 @@ export async function uploadTorrent(site: Site, input: UploadInput): Promise<Upl
 
   // --- store -------------------------------------------------------------------------------------
   const prepared = prepareForSite(parsed, { source: torrentSource(site) });
+  // The blocklist: the hashes as the site would store them, and as uploaded (a public torrent's own).
+  const block =
+    (await findBlock(site.db, { v1: prepared.infoHashV1, v2: prepared.infoHashV2 })) ?? (await findBlock(site.db, { v1: parsed.infoHashV1, v2: parsed.infoHashV2 }));
+  if (block) return { ok: false, problems: [{ field: 'torrent', code: 'blocked', block: { infoHash: block.info_hash, reason: block.reason } }] };
   const title = rawTitle !== '' ? rawTitle : normaliseTitle(parsed.name) || parsed.name;
   const slug = slugify(title);
   const now = site.now();

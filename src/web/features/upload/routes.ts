@@ -74,6 +74,8 @@ function problemMessage(ctx: RequestContext, catalogue: Catalogue, p: UploadProb
       return html`${t('upload.error.torrent_invalid', { detail: p.torrentError ? formatTorrentError(p.torrentError, locale) : '' })}`;
     case 'duplicate':
       return html`${t('upload.error.duplicate')} <a href="/t/${p.torrentId ?? 0}">${t('upload.error.duplicate_link', { id: p.torrentId ?? 0 })}</a>`;
+    case 'blocked':
+      return html`${t('lawful.upload.blocked', { hash: p.block?.infoHash ?? '', reason: p.block?.reason ?? '' })}`;
     case 'torrent_too_large':
     case 'nfo_too_large':
       return html`${t(`upload.error.${p.code}`, { max: formatSize(t, locale, p.params?.max ?? 0) })}`;
@@ -170,7 +172,7 @@ export function routes(app: FastifyInstance, site: Site): void {
     for (const p of result.problems) (errors[p.field] ??= []).push(problemMessage(ctx, catalogue, p));
     state.errors = errors;
     state.preview = previewOf();
-    const status = result.problems.some((p) => p.code === 'duplicate') ? 409 : 400;
+    const status = result.problems.some((p) => p.code === 'duplicate' || p.code === 'blocked') ? 409 : 400;
     return sendPage(reply, ctx, { title: ctx.t('upload.title'), body: uploadFormBody(ctx, state) }, status);
   });
 
