@@ -34,6 +34,8 @@ import { MemoryRateLimiter } from './site/rate-limit.js';
 import { siteSecret } from './site/settings.js';
 import { installDefaultTaxonomy } from './site/catalogue/taxonomy.js';
 import { installDefaultGrants } from './site/staff/policy.js';
+import { installDefaultClasses } from './site/joining/classes.js';
+import { runJoiningJobs } from './site/joining/jobs.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
 
@@ -188,6 +190,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       await migrateToLatest(opened.db);
       if (await installDefaultTaxonomy(opened.db)) log.info('default categories and terms installed');
       if (await installDefaultGrants(opened.db)) log.info('default role permissions installed');
+      if (await installDefaultClasses(opened.db)) log.info('default member classes installed');
       writer = opened.sqlitePath !== null ? sqliteWorkerLedgerWriter(opened.sqlitePath) : directLedgerWriter(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
@@ -292,6 +295,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         const j = new Periodic('session-prune', 3600 * 1000, () => pruneExpired(opened.db, Math.floor(clock.nowMs() / 1000)), log);
         jobs.push(j);
         j.start();
+        // Member classes, monthly invitations, login IP retention (src/site/joining/jobs.ts).
+        const joining = new Periodic('joining', config.joining.class_interval * 1000, async () => void (await runJoiningJobs(site!)), log);
+        jobs.push(joining);
+        joining.start();
         web = buildWebApp({ site, ready: () => ready });
         await web.listen({ host: config.web.host, port: config.web.port });
         const addr = web.server.address() as AddressInfo;
