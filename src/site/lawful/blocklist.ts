@@ -19,7 +19,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InfohashBlockTable } from '../../db/schema.js';
 import { inTransaction } from '../../db/util.js';
-import type { Site } from '../site.js';
+import type { LawfulSite } from './site.js';
 import { audit } from '../staff/audit.js';
 
 export type BlockRow = Selectable<InfohashBlockTable>;
@@ -123,7 +123,7 @@ export type BlockError = 'hash_invalid' | 'reason_required' | 'reason_too_long' 
 export const BLOCK_REASON_MAX = 500;
 
 /** Adds a hash by hand (audited). */
-export async function addBlock(site: Site, actor: Actor, input: { infoHash: string; reason: string }): Promise<{ ok: true; infoHash: string } | { ok: false; errors: Partial<Record<'info_hash' | 'reason', BlockError>> }> {
+export async function addBlock(site: LawfulSite, actor: Actor, input: { infoHash: string; reason: string }): Promise<{ ok: true; infoHash: string } | { ok: false; errors: Partial<Record<'info_hash' | 'reason', BlockError>> }> {
   const errors: Partial<Record<'info_hash' | 'reason', BlockError>> = {};
   const infoHash = normaliseInfoHash(input.infoHash);
   const reason = input.reason.trim();
@@ -142,7 +142,7 @@ export async function addBlock(site: Site, actor: Actor, input: { infoHash: stri
 }
 
 /** Removes a hash (audited). False when it was not blocked. */
-export async function removeBlock(site: Site, actor: Actor, infoHashRaw: string, reason: string | null = null): Promise<boolean> {
+export async function removeBlock(site: LawfulSite, actor: Actor, infoHashRaw: string, reason: string | null = null): Promise<boolean> {
   const infoHash = normaliseInfoHash(infoHashRaw);
   if (!infoHash) return false;
   const now = site.now();
@@ -157,7 +157,7 @@ export async function removeBlock(site: Site, actor: Actor, infoHashRaw: string,
   return removed;
 }
 
-async function tellTracker(site: Site, infoHash: string): Promise<void> {
+async function tellTracker(site: LawfulSite, infoHash: string): Promise<void> {
   const torrentId = await torrentOfHash(site.db, infoHash);
   if (torrentId === null) return;
   try {

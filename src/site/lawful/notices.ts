@@ -33,7 +33,7 @@ import { inTransaction } from '../../db/util.js';
 import { base32Decode } from '../accounts/totp.js';
 import { notify } from '../notifications.js';
 import { indexTorrent } from '../search/indexer.js';
-import type { Site } from '../site.js';
+import type { LawfulSite } from './site.js';
 import { audit } from '../staff/audit.js';
 import { translator } from '../../web/context.js';
 import { normaliseInfoHash } from './blocklist.js';
@@ -167,7 +167,7 @@ export function targetLines(items: string | readonly string[]): string[] {
   return list.map((l) => l.trim()).filter((l) => l !== '');
 }
 
-export async function submitNotice(site: Site, input: NoticeInput): Promise<NoticeResult> {
+export async function submitNotice(site: LawfulSite, input: NoticeInput): Promise<NoticeResult> {
   const problems: NoticeProblem[] = [];
   const text = (field: 'claimant' | 'contact' | 'works', v: string, max: number) => {
     const s = v.replace(/\r\n?/g, '\n').trim();
@@ -369,7 +369,7 @@ function cleanNote(note: string | null | undefined): string | null {
 }
 
 /** Upholds a notice: takedown, blocklist, notifications, then the repeat-infringer policy. */
-export async function upholdNotice(site: Site, actor: StaffActor, noticeId: number, noteRaw?: string | null): Promise<DecisionResult> {
+export async function upholdNotice(site: LawfulSite, actor: StaffActor, noticeId: number, noteRaw?: string | null): Promise<DecisionResult> {
   const note = cleanNote(noteRaw);
   if (note && note.length > NOTICE_LIMITS.note) return { ok: false, error: 'note_too_long' };
   const now = site.now();
@@ -451,7 +451,7 @@ export async function upholdNotice(site: Site, actor: StaffActor, noticeId: numb
   return { ok: true, torrents: r.torrents, blocked: r.blocked, disabled };
 }
 
-export async function rejectNotice(site: Site, actor: StaffActor, noticeId: number, noteRaw?: string | null): Promise<DecisionResult> {
+export async function rejectNotice(site: LawfulSite, actor: StaffActor, noticeId: number, noteRaw?: string | null): Promise<DecisionResult> {
   const note = cleanNote(noteRaw);
   if (note && note.length > NOTICE_LIMITS.note) return { ok: false, error: 'note_too_long' };
   const now = site.now();
@@ -470,7 +470,7 @@ export async function rejectNotice(site: Site, actor: StaffActor, noticeId: numb
   });
 }
 
-async function tellTorrentChanged(site: Site, torrentId: number): Promise<void> {
+async function tellTorrentChanged(site: LawfulSite, torrentId: number): Promise<void> {
   try {
     await site.tracker.torrentChanged(torrentId);
   } catch (err) {
@@ -479,7 +479,7 @@ async function tellTorrentChanged(site: Site, torrentId: number): Promise<void> 
   }
 }
 
-async function mailTakedown(site: Site, userId: number, noticeId: number, name: string): Promise<void> {
+async function mailTakedown(site: LawfulSite, userId: number, noticeId: number, name: string): Promise<void> {
   const u = await site.db.selectFrom('user').select(['username', 'email', 'locale', 'deleted_at']).where('id', '=', userId).executeTakeFirst();
   if (!u?.email || u.deleted_at) return;
   const t = translator(u.locale ?? site.config.site.default_locale);
@@ -538,7 +538,7 @@ export async function upheldNoticeCounts(db: Kysely<Database>, userIds: readonly
  * told at once). Administrators are exempt (the policy must not lock the site's operators out).
  * Returns true when it disabled the account.
  */
-export async function applyRepeatInfringerPolicy(site: Site, userId: number, noticeId: number | null = null): Promise<boolean> {
+export async function applyRepeatInfringerPolicy(site: LawfulSite, userId: number, noticeId: number | null = null): Promise<boolean> {
   const { repeat_infringer_notices: limit, repeat_infringer_period: period } = site.config.lawful;
   if (limit <= 0) return false;
   const now = site.now();
@@ -596,7 +596,7 @@ export type CounterResult =
   | { ok: false; reason: 'not_found' | 'not_upheld' | 'not_uploader' | 'already_sent' }
   | { ok: false; reason: 'invalid'; problems: Array<{ field: CounterField; code: 'required' | 'too_long' | 'good_faith_required'; max?: number }> };
 
-export async function submitCounterNotice(site: Site, user: Pick<User, 'id'>, noticeId: number, input: { statement: string; goodFaith: boolean }): Promise<CounterResult> {
+export async function submitCounterNotice(site: LawfulSite, user: Pick<User, 'id'>, noticeId: number, input: { statement: string; goodFaith: boolean }): Promise<CounterResult> {
   const statement = input.statement.replace(/\r\n?/g, '\n').trim();
   const problems: Array<{ field: CounterField; code: 'required' | 'too_long' | 'good_faith_required'; max?: number }> = [];
   if (statement === '') problems.push({ field: 'statement', code: 'required' });
@@ -621,7 +621,7 @@ export type CounterDecision = { ok: true; restored: number[] } | { ok: false; er
  * rejects a counter-notice. When every uploader named in the notice has had a counter-notice
  * accepted, the notice becomes 'restored'.
  */
-export async function decideCounterNotice(site: Site, actor: StaffActor, counterId: number, accept: boolean, noteRaw?: string | null): Promise<CounterDecision> {
+export async function decideCounterNotice(site: LawfulSite, actor: StaffActor, counterId: number, accept: boolean, noteRaw?: string | null): Promise<CounterDecision> {
   const note = cleanNote(noteRaw);
   if (note && note.length > NOTICE_LIMITS.note) return { ok: false, error: 'note_too_long' };
   const now = site.now();

@@ -23,7 +23,7 @@ import type { Database, User } from '../../db/schema.js';
 import { countAdmins, newSecretKey } from '../../db/user.repository.js';
 import { inTransaction } from '../../db/util.js';
 import { indexTorrents } from '../search/indexer.js';
-import type { Site } from '../site.js';
+import type { LawfulSite } from './site.js';
 import { audit } from '../staff/audit.js';
 
 // --- export -------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ export type DeleteAccountResult = { ok: true; pseudonym: string } | { ok: false;
  * Deletes the member's account (see the module comment). The caller checks the password and the
  * confirmation; this refuses the last enabled administrator (the site would have none).
  */
-export async function deleteAccount(site: Site, userId: number): Promise<DeleteAccountResult> {
+export async function deleteAccount(site: LawfulSite, userId: number): Promise<DeleteAccountResult> {
   const now = site.now();
   const r = await inTransaction(site.db, async (trx) => {
     const u: User | undefined = await trx.selectFrom('user').selectAll().where('id', '=', userId).executeTakeFirst();
