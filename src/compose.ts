@@ -34,6 +34,7 @@ import { MemoryRateLimiter } from './site/rate-limit.js';
 import { siteSecret } from './site/settings.js';
 import { installDefaultTaxonomy } from './site/catalogue/taxonomy.js';
 import { installDefaultGrants } from './site/staff/policy.js';
+import { liftExpiredBans } from './site/discipline/warnings.js';
 import { installDefaultClasses } from './site/joining/classes.js';
 import { runJoiningJobs } from './site/joining/jobs.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
@@ -288,6 +289,13 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       if (runTracker) {
         const sync = new SwarmCountSync(opened.db, store, access);
         const j = new Periodic('swarm-count-sync', config.site.swarm_sync_interval * 1000, async () => void (await sync.run()), log);
+        jobs.push(j);
+        j.start();
+      }
+      {
+        // Bans end at their expiry: the account is enabled again and the tracker told.
+        const s = site;
+        const j = new Periodic('ban-expiry', 60 * 1000, async () => void (await liftExpiredBans(s, s.now())), log);
         jobs.push(j);
         j.start();
       }

@@ -10,14 +10,19 @@
  *   that parse their own body (multipart uploads) set `config: { csrf: 'manual' }` and call
  *   `checkCsrf(req, token)` themselves; machine APIs with their own authentication set
  *   `config: { csrf: false }`.
+ * - IP bans: a request from a banned address (src/site/discipline/ip-bans.ts; the address as the
+ *   socket or a trusted proxy gives it) is answered 403 before anything else, login and
+ *   registration included; only static assets and health checks stay reachable.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../db/schema.js';
 import type { Site } from '../site/site.js';
 import { findSession, touchSession } from '../site/sessions.js';
+import { isIpBanned } from '../site/discipline/ip-bans.js';
 import { format, isLocale, negotiateLocale, type Locale } from './i18n.js';
 import { catalogs, type MessageKey } from './messages.js';
+import { errorPage } from './layout.js';
 
 export const SESSION_COOKIE = 'essaim_session';
 export const CSRF_COOKIE = 'essaim_csrf';
@@ -111,6 +116,8 @@ export function setFlash(reply: FastifyReply, key: MessageKey): void {
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Reachable from a banned address: the assets of the refusal page, and health checks. */
+const UNBANNABLE = /^\/(static\/|healthz$|readyz$)/;
 
 export function installContext(app: FastifyInstance, site: Site): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
@@ -118,6 +125,12 @@ export function installContext(app: FastifyInstance, site: Site): void {
   app.addHook('onRequest', async (req, reply) => {
     const now = site.now();
     const path = req.url;
+    if (!UNBANNABLE.test(path) && (await isIpBanned(site.db, req.ip, now))) {
+      const cookieLang = req.cookies[LANG_COOKIE];
+      const locale = (isLocale(cookieLang) ? cookieLang : null) ?? negotiateLocale(req.headers['accept-language']) ?? site.config.site.default_locale;
+      req.ctx = { site, locale, t: translator(locale), user: null, sessionId: null, csrf: '', path, flash: null };
+      return errorPage(reply, req.ctx, 403, req.ctx.t('discipline.ip_banned'));
+    }
     // Language switch: remember the choice and come back to the same URL without the parameter.
     const q = req.query as Record<string, unknown> | undefined;
     if (req.method === 'GET' && q && isLocale(q.lang)) {

@@ -15,6 +15,18 @@ export const MAX_CREDIT_BYTES = 2 ** 50;
 
 export class CreditError extends Error {}
 
+/** "1.5 GiB": a language-neutral size for stored notification parameters. */
+export function iecSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Math.round(v * 100) / 100} ${units[i]}`;
+}
+
 export async function grantCredit(
   db: Kysely<Database>,
   actor: Actor,
@@ -44,7 +56,7 @@ export async function grantCredit(
       after: { uploaded, credit: bytes, username: target.username },
       now,
     });
-    await notify(trx, target.id, 'discipline.credit', { bytes, reason }, now);
+    await notify(trx, target.id, 'discipline.credit', { bytes, size: iecSize(bytes), reason }, now);
     return { uploaded };
   });
 }

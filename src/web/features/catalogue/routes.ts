@@ -1,6 +1,6 @@
 /**
- * Catalogue administration, for administrators (role 'admin'; other members get 403, visitors the
- * login page):
+ * Catalogue administration, for members holding catalogue.manage (administrators by default;
+ * other members get 403, visitors the login page):
  *
  *   GET       /admin/categories                       the tree and the term types
  *   GET|POST  /admin/categories/new[?parent=<id>]     add a category
@@ -31,15 +31,17 @@ import {
 } from '../../../site/catalogue/admin.js';
 import { readCatalogue } from '../../../site/catalogue/catalogue.js';
 import type { Site } from '../../../site/site.js';
-import { HttpError, requireUser, setFlash } from '../../context.js';
+import { HttpError, setFlash } from '../../context.js';
+import { requirePermission } from '../../staff.js';
 import { sendPage } from '../../layout.js';
 import { categoryBody, overviewBody, termBody, typeBody, type FormErrors, type FormValues } from './pages.js';
 
-/** The administrator, or 403 for other members (visitors are sent to the login page). */
-export function requireAdmin(req: FastifyRequest, reply: FastifyReply): User {
-  const user = requireUser(req, reply);
-  if (user.role !== 'admin') throw new HttpError(403, 'common.error.forbidden');
-  return user;
+/**
+ * A member holding catalogue.manage (administrators by default), or 403 for other members
+ * (visitors are sent to the login page).
+ */
+export function requireAdmin(req: FastifyRequest, _reply?: FastifyReply): Promise<User> {
+  return requirePermission(req, 'catalogue.manage');
 }
 
 type Body = Record<string, string | string[] | undefined>;
@@ -121,12 +123,10 @@ export function routes(app: FastifyInstance, site: Site): void {
     };
   };
 
-  // The administration's entry point. The catalogue is its only section so far; moderation (#4)
-  // adds its own.
-  app.get('/admin', async (_req, reply) => reply.redirect('/admin/categories', 303));
+  // The administration's entry point, /admin, is the staff hub (features/discipline/hub.ts).
 
   app.get('/admin/categories', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const [catalogue, counts] = await Promise.all([readCatalogue(site.db), torrentCounts()]);
     return sendPage(reply, req.ctx, { title: req.ctx.t('catalogue.title'), body: overviewBody(req.ctx, catalogue, counts) });
   });
@@ -142,12 +142,12 @@ export function routes(app: FastifyInstance, site: Site): void {
   };
 
   app.get<{ Querystring: { parent?: string } }>('/admin/categories/new', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     return showCategory(req, reply, null, { parent: req.query.parent ?? '' }, {});
   });
 
   app.post<{ Body: Body }>('/admin/categories/new', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const values = pickValues(req.body, CATEGORY_FIELDS);
     const r = await createCategory(site.db, categoryInput(values));
     if (!r.ok) return showCategory(req, reply, null, values, r.errors, 400);
@@ -156,7 +156,7 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.get<{ Params: { id: string } }>('/admin/categories/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const values = await storedCategoryValues(id);
     if (!values) throw new HttpError(404, 'common.error.not_found');
@@ -164,7 +164,7 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.post<{ Params: { id: string }; Body: Body }>('/admin/categories/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const values = pickValues(req.body, CATEGORY_FIELDS);
     const r = await updateCategory(site.db, id, categoryInput(values));
@@ -177,7 +177,7 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.post<{ Params: { id: string } }>('/admin/categories/:id/delete', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const r = await deleteCategory(site.db, id);
     if (!r.ok) {
@@ -225,12 +225,12 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.get('/admin/categories/types/new', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     return showType(req, reply, null, {});
   });
 
   app.post<{ Body: Body }>('/admin/categories/types/new', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const values = pickValues(req.body, TYPE_FIELDS);
     const r = await createTermType(site.db, typeInput(values));
     if (!r.ok) return showType(req, reply, null, { values, errors: r.errors }, 400);
@@ -239,12 +239,12 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.get<{ Params: { id: string } }>('/admin/categories/types/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     return showType(req, reply, idParam(req.params.id), {});
   });
 
   app.post<{ Params: { id: string }; Body: Body }>('/admin/categories/types/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const values = pickValues(req.body, TYPE_FIELDS);
     const r = await updateTermType(site.db, id, typeInput(values));
@@ -257,7 +257,7 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.post<{ Params: { id: string }; Body: Body }>('/admin/categories/types/:id/bindings', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const ids = all(req.body, 'category').map((s) => optionalInt(s)).filter((n): n is number => n !== undefined && Number.isSafeInteger(n));
     const r = await setTermTypeBindings(site.db, id, ids);
@@ -270,7 +270,7 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   app.post<{ Params: { id: string }; Body: Body }>('/admin/categories/types/:id/terms', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const typeId = idParam(req.params.id);
     const termValues = pickValues(req.body, TERM_FIELDS);
     const r = await createTerm(site.db, typeId, {
@@ -298,12 +298,12 @@ export function routes(app: FastifyInstance, site: Site): void {
   };
 
   app.get<{ Params: { id: string } }>('/admin/categories/terms/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     return showTerm(req, reply, idParam(req.params.id), null, {});
   });
 
   app.post<{ Params: { id: string }; Body: Body }>('/admin/categories/terms/:id', async (req, reply) => {
-    requireAdmin(req, reply);
+    await requireAdmin(req, reply);
     const id = idParam(req.params.id);
     const values = pickValues(req.body, TERM_FIELDS);
     const r = await updateTerm(site.db, id, { nameEn: values.name_en ?? '', nameFr: values.name_fr ?? '', position: optionalInt(values.position ?? ''), deprecated: values.deprecated === '1' });
