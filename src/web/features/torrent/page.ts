@@ -14,6 +14,8 @@ export interface TorrentPageData {
   files: ReadonlyArray<{ path: string; size: number }>;
   counts: SwarmNumbers;
   bookmarked: boolean;
+  /** Moderation: the uploader's pending notice, the staff's actions, the report link (features/moderation/panel.ts). */
+  moderation?: Html;
 }
 
 function localName(ctx: RequestContext, o: { name_en: string; name_fr: string }): string {
@@ -70,6 +72,7 @@ ${csrfField(ctx)}
 <h1>${tor.name}</h1>
 ${tor.status === 'pending' ? html`<p class="notice pending">${t('torrent.pending_notice')}</p>` : ''}
 ${actions}
+${d.moderation}
 <dl class="facts">
 <dt>${t('torrent.category')}</dt><dd>${categoryLinks.length > 0 ? html`${categoryLinks.map((l, i) => (i === 0 ? l : html` › ${l}`))}` : t('torrent.no_category')}</dd>
 ${groups.map((g) => html`<dt>${g.name}</dt><dd class="tags">${g.terms}</dd>`)}

@@ -29,10 +29,11 @@ import { HttpError, setFlash } from '../../context.js';
 import { html } from '../../html.js';
 import { csrfField, errorPage, sendPage } from '../../layout.js';
 import { personalisedTorrent, sendTorrentFile } from './download.js';
-import { canonicalSlug, parseId, torrentPath } from './links.js';
+import { canonicalSlug, parseId, shortPath, torrentPath } from './links.js';
 import { memberOrLogin } from './login.js';
 import { deletedBody, torrentPageBody } from './page.js';
 import { renderTorrentList } from './table.js';
+import { moderationPanel } from '../moderation/panel.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -49,6 +50,11 @@ async function visibleTorrent(site: Site, req: FastifyRequest, reply: FastifyRep
     return null;
   }
   const vis = torrentVisibility(details.torrent, ctx.user);
+  // A duplicate merged into another torrent leads to the one kept.
+  if (vis === 'deleted' && details.torrent.merged_into !== null) {
+    void reply.redirect(shortPath(details.torrent.merged_into), 301);
+    return null;
+  }
   if (vis === 'deleted') {
     void sendPage(reply, ctx, { title: ctx.t('torrent.deleted.title'), body: deletedBody(ctx, details.torrent) }, 404);
     return null;
@@ -79,16 +85,17 @@ export function routes(app: FastifyInstance, site: Site): void {
     if (!details) return reply;
     const tor = details.torrent;
     if (req.params.slug !== canonicalSlug(tor)) return reply.redirect(torrentPath(tor), 301);
-    const [files, bookmarked] = await Promise.all([
+    const [files, bookmarked, moderation] = await Promise.all([
       listTorrentFiles(site.db, tor.id),
       ctx.user ? isBookmarked(site.db, ctx.user.id, tor.id) : Promise.resolve(false),
+      moderationPanel(ctx, details),
     ]);
     const counts = liveCounts(site.tracker, [tor])[0]!;
     const canonical = `${site.publicUrl}${torrentPath(tor)}`;
     return sendPage(reply, ctx, {
       title: tor.name,
       head: html`<link rel="canonical" href="${canonical}">`,
-      body: torrentPageBody(ctx, { details, files, counts, bookmarked }),
+      body: torrentPageBody(ctx, { details, files, counts, bookmarked, moderation }),
     });
   });
 
