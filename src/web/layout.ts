@@ -36,6 +36,7 @@ export function page(ctx: RequestContext, o: PageOptions): Html {
           <span>${t('common.ratio')} ${formatRatio(ctx.locale, user.uploaded, user.downloaded)}</span>
         </span>
         <a href="/messages" class="member-messages">${t('community.header.messages')}${ctx.unreadMessages ? html` <span class="badge unread">${ctx.unreadMessages}<span class="visually-hidden"> ${t('community.header.unread')}</span></span>` : ''}</a>
+        <a href="/notifications" class="member-notifications">${t('moderation.nav.notifications')}${ctx.unreadNotifications ? html` <span class="badge unread">${ctx.unreadNotifications}<span class="visually-hidden"> ${t('moderation.nav.unread')}</span></span>` : ''}</a>
         <a href="/account">${t('common.nav.account')}</a>
         <form method="post" action="/logout" class="inline">
           <input type="hidden" name="_csrf" value="${ctx.csrf}">

@@ -23,14 +23,15 @@ export interface ModerationSettings {
 
 const cache = new WeakMap<object, { at: number; value: Promise<ModerationSettings> }>();
 
-async function read(db: Kysely<Database>): Promise<ModerationSettings> {
+/** The settings as stored now (no cache). */
+export async function readModerationSettings(db: Kysely<Database>): Promise<ModerationSettings> {
   return { verifiedOnly: (await getSetting(db, VERIFIED_ONLY_KEY)) === '1' };
 }
 
 export function moderationSettings(db: Kysely<Database>, nowMs = Date.now()): Promise<ModerationSettings> {
   const hit = cache.get(db);
   if (hit && nowMs - hit.at < SETTINGS_TTL_MS) return hit.value;
-  const value = read(db);
+  const value = readModerationSettings(db);
   const entry = { at: nowMs, value };
   cache.set(db, entry);
   value.catch(() => {
@@ -47,7 +48,7 @@ export async function listingsVerifiedOnly(db: Kysely<Database>): Promise<boolea
 /** Changes the settings (audited as settings.update with before/after). */
 export async function updateModerationSettings(db: Kysely<Database>, actor: Actor, next: ModerationSettings, now: number): Promise<void> {
   await inTransaction(db, async (trx) => {
-    const before = await read(trx);
+    const before = await readModerationSettings(trx);
     await setSetting(trx, VERIFIED_ONLY_KEY, next.verifiedOnly ? '1' : '0', now);
     await audit(trx, { actorId: actor.id, actorName: actor.username, action: 'settings.update', targetType: 'setting', before, after: next, now });
   });

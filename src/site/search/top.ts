@@ -36,22 +36,23 @@ function notAdult(): RawBuilder<unknown> {
 }
 
 /**
- * A top list. `now` in epoch seconds; `hideAdult` for visitors. Cached per list for TOP_CACHE_MS
+ * A top list. `now` in epoch seconds; `hideAdult` for visitors; `verifiedOnly` when listings
+ * are limited to verified torrents. Cached per list for TOP_CACHE_MS
  * (`nowMs` drives the cache, for tests).
  */
 export async function topTorrents(
   db: Kysely<Database>,
   period: TopPeriod,
-  o: { now: number; hideAdult?: boolean; limit?: number; nowMs?: number },
+  o: { now: number; hideAdult?: boolean; limit?: number; nowMs?: number; verifiedOnly?: boolean },
 ): Promise<TopRow[]> {
   const limit = Math.min(TOP_SIZE, Math.max(1, Math.trunc(o.limit ?? TOP_SIZE)));
-  const key = `${period}:${o.hideAdult ? 1 : 0}:${limit}`;
+  const key = `${period}:${o.hideAdult ? 1 : 0}:${limit}:${o.verifiedOnly ? 1 : 0}`;
   const nowMs = o.nowMs ?? Date.now();
   let byKey = cache.get(db);
   if (!byKey) cache.set(db, (byKey = new Map()));
   const hit = byKey.get(key);
   if (hit && nowMs - hit.at < TOP_CACHE_MS) return hit.rows;
-  const entry: CacheEntry = { at: nowMs, rows: computeTop(db, period, o.now, !!o.hideAdult, limit) };
+  const entry: CacheEntry = { at: nowMs, rows: computeTop(db, period, o.now, !!o.hideAdult, limit, !!o.verifiedOnly) };
   byKey.set(key, entry);
   entry.rows.catch(() => {
     if (byKey.get(key) === entry) byKey.delete(key);
@@ -59,9 +60,10 @@ export async function topTorrents(
   return entry.rows;
 }
 
-async function computeTop(db: Kysely<Database>, period: TopPeriod, now: number, hideAdult: boolean, limit: number): Promise<TopRow[]> {
+async function computeTop(db: Kysely<Database>, period: TopPeriod, now: number, hideAdult: boolean, limit: number, verifiedOnly: boolean): Promise<TopRow[]> {
   const where: RawBuilder<unknown>[] = [sql`t.status = 'active'`];
   if (hideAdult) where.push(notAdult());
+  if (verifiedOnly) where.push(sql`t.verified = 1`);
   let scored: Array<{ id: number; score: number }>;
   if (period === 'active') {
     scored = await mostActive(db, where, limit);

@@ -223,8 +223,8 @@ export async function countUploads(db: Kysely<Database>, uploaderId: number, o: 
 }
 
 /** Active torrents of a category (a parent includes its subcategories), newest first. */
-export async function listCategoryTorrents(db: Kysely<Database>, categoryId: number, o: Page): Promise<TorrentListRow[]> {
-  const q = torrentListQuery(db)
+export async function listCategoryTorrents(db: Kysely<Database>, categoryId: number, o: Page & { verifiedOnly?: boolean }): Promise<TorrentListRow[]> {
+  let q = torrentListQuery(db)
     .where('torrent.status', '=', 'active')
     .where((eb) =>
       eb.or([
@@ -232,13 +232,15 @@ export async function listCategoryTorrents(db: Kysely<Database>, categoryId: num
         eb('torrent.category_id', 'in', eb.selectFrom('category as sub').select('sub.id').where('sub.parent_id', '=', categoryId)),
       ]),
     );
+  if (o.verifiedOnly) q = q.where('torrent.verified', '=', 1);
   return run(q.orderBy('torrent.created_at', 'desc').orderBy('torrent.id', 'desc').limit(o.limit).offset(o.offset ?? 0));
 }
 
 /** The most active torrents (seeders + leechers as last copied from the tracker), T411's top 100. */
-export async function listTopActive(db: Kysely<Database>, o: Page): Promise<TorrentListRow[]> {
+export async function listTopActive(db: Kysely<Database>, o: Page & { verifiedOnly?: boolean }): Promise<TorrentListRow[]> {
   const q = torrentListQuery(db)
     .where('torrent.status', '=', 'active')
+    .$if(o.verifiedOnly === true, (qb) => qb.where('torrent.verified', '=', 1))
     .orderBy((eb) => eb('torrent.seeders', '+', eb.ref('torrent.leechers')), 'desc')
     .orderBy('torrent.times_completed', 'desc')
     .orderBy('torrent.id', 'desc');

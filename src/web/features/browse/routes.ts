@@ -26,6 +26,7 @@ import {
   saveSearch,
   type SaveSearchResult,
 } from '../../../site/search/history.js';
+import { listingsVerifiedOnly } from '../../../site/moderation/settings.js';
 import { searchTorrents, suggestNames } from '../../../site/search/search.js';
 import { topTorrents, type TopPeriod } from '../../../site/search/top.js';
 import type { Site } from '../../../site/site.js';
@@ -60,9 +61,10 @@ export function routes(app: FastifyInstance, site: Site): void {
   app.get('/', async (req, reply) => {
     const ctx = req.ctx;
     const hideAdult = ctx.user === null;
+    const verifiedOnly = await listingsVerifiedOnly(db);
     const [latest, today] = await Promise.all([
-      searchTorrents(db, { sort: 'age', order: 'asc', limit: 20, hideAdult, countCap: 0 }),
-      topTorrents(db, 'today', { now: site.now(), hideAdult, limit: 10 }),
+      searchTorrents(db, { sort: 'age', order: 'asc', limit: 20, hideAdult, countCap: 0, verifiedOnly }),
+      topTorrents(db, 'today', { now: site.now(), hideAdult, limit: 10, verifiedOnly }),
     ]);
     return sendPage(reply, ctx, {
       title: ctx.t('common.nav.home'),
@@ -71,7 +73,8 @@ export function routes(app: FastifyInstance, site: Site): void {
   });
 
   const renderBrowse = async (reply: FastifyReply, ctx: RequestContext, lq: ListingQuery, save: SaveForm, status = 200) => {
-    const [catalogue, result] = await Promise.all([loadCatalogue(db), searchTorrents(db, toSearchInput(lq, ctx.user))]);
+    const verifiedOnly = await listingsVerifiedOnly(db);
+    const [catalogue, result] = await Promise.all([loadCatalogue(db), searchTorrents(db, { ...toSearchInput(lq, ctx.user), verifiedOnly })]);
     const recent = ctx.user ? await recentSearches(db, ctx.user.id) : null;
     return sendPage(
       reply,
@@ -162,7 +165,7 @@ export function routes(app: FastifyInstance, site: Site): void {
 
   const top = (period: TopPeriod) => async (req: FastifyRequest, reply: FastifyReply) => {
     const ctx = req.ctx;
-    const rows = await topTorrents(db, period, { now: site.now(), hideAdult: ctx.user === null });
+    const rows = await topTorrents(db, period, { now: site.now(), hideAdult: ctx.user === null, verifiedOnly: await listingsVerifiedOnly(db) });
     return sendPage(reply, ctx, { title: ctx.t('browse.top.title'), body: topBody(ctx, period, withLiveCounts(site, rows)) });
   };
   app.get('/top', top('active'));
@@ -181,7 +184,7 @@ export function routes(app: FastifyInstance, site: Site): void {
       terms: [],
       ...(typeof query.sort === 'string' && parsed.sort === query.sort ? {} : { sort: 'leechers' as const, order: 'desc' as const }),
     };
-    const result = await searchTorrents(db, { ...toSearchInput(lq, ctx.user, PAGE_SIZE), noSeeders: true });
+    const result = await searchTorrents(db, { ...toSearchInput(lq, ctx.user, PAGE_SIZE), noSeeders: true, verifiedOnly: await listingsVerifiedOnly(db) });
     return sendPage(reply, ctx, { title: ctx.t('browse.needs_seed.title'), body: needsSeedBody(ctx, lq, result, withLiveCounts(site, result.rows)) });
   });
 }

@@ -121,6 +121,7 @@ ${total > rows.length ? html`<p class="note">${t('members.uploads.more', { shown
 ${self ? html`<p class="note">${t('members.own_privacy', { level: t(`members.privacy.${m.privacy}`) })} <a href="/account">${t('common.nav.account')}</a></p>` : ''}
 ${!self && access.full ? html`<p class="note">${t('members.staff_view', { level: t(`members.privacy.${m.privacy}`) })}</p>` : ''}
 <dl class="facts">${facts}</dl>
+${!self ? html`<p class="moderation-report"><a href="/report/user/${m.id}" rel="nofollow">${t('moderation.report.link_member')}</a></p>` : ''}
 ${hidden ? html`<p class="note">${t(`members.hidden.${m.privacy === 'strong' ? 'strong' : 'normal'}`)}</p>` : ''}
 ${sections}
 </article>`,

@@ -24,6 +24,7 @@ import {
   withLiveCounts,
   type TorrentListRow,
 } from '../../../site/torrents/read.js';
+import { listingsVerifiedOnly } from '../../../site/moderation/settings.js';
 import type { Site } from '../../../site/site.js';
 import { translator, type Translate } from '../../context.js';
 import { html, type Html } from '../../html.js';
@@ -132,7 +133,7 @@ ${searches.length > 0 ? html`<ul class="feeds">${searches.map((sv) => html`<li>$
   app.get<KeyQuery>('/rss/top', async (req, reply) => {
     const user = await keyOwner(site, req, reply);
     if (!user) return reply;
-    const rows = await listTopActive(site.db, { limit: TOP_SIZE });
+    const rows = await listTopActive(site.db, { limit: TOP_SIZE, verifiedOnly: await listingsVerifiedOnly(site.db) });
     return sendFeed(reply, user, rows, (t) => ({ title: t('rss.feed.top'), link: `${site.publicUrl}/top`, description: t('rss.feed.top_description') }));
   });
 
@@ -154,7 +155,7 @@ ${searches.length > 0 ? html`<ul class="feeds">${searches.map((sv) => html`<li>$
     const catalogue = await loadCatalogue(site.db);
     const cat = id === null ? undefined : catalogue.category(id);
     if (!cat) return plain(reply, 404, req.ctx.t('rss.error.category'));
-    const rows = await listCategoryTorrents(site.db, cat.id, { limit: FEED_SIZE });
+    const rows = await listCategoryTorrents(site.db, cat.id, { limit: FEED_SIZE, verifiedOnly: await listingsVerifiedOnly(site.db) });
     const locale = user.locale ?? site.config.site.default_locale;
     const name = cat.parent ? `${cat.parent.name(locale)} › ${cat.name(locale)}` : cat.name(locale);
     return sendFeed(reply, user, rows, (t) => ({
@@ -173,7 +174,7 @@ ${searches.length > 0 ? html`<ul class="feeds">${searches.map((sv) => html`<li>$
         ? undefined
         : await site.db.selectFrom('saved_search').selectAll().where('id', '=', id).where('user_id', '=', user.id).executeTakeFirst();
     if (!saved) return plain(reply, 404, req.ctx.t('rss.error.search'));
-    const rows = await savedSearchTorrents(site.db, saved.query, FEED_SIZE);
+    const rows = await savedSearchTorrents(site.db, saved.query, FEED_SIZE, await listingsVerifiedOnly(site.db));
     return sendFeed(reply, user, rows, (t) => ({
       title: t('rss.feed.search', { name: saved.name }),
       link: `${site.publicUrl}/browse?${saved.query.replace(/^\?/, '')}`,

@@ -10,7 +10,7 @@ import type { Database } from '../../../db/schema.js';
 import { searchTorrents, type ListingRow } from '../../../site/search/search.js';
 import { parseListingQuery } from '../browse/listing.js';
 
-export async function savedSearchTorrents(db: Kysely<Database>, query: string, limit: number): Promise<ListingRow[]> {
+export async function savedSearchTorrents(db: Kysely<Database>, query: string, limit: number, verifiedOnly = false): Promise<ListingRow[]> {
   const lq = parseListingQuery(query);
   const r = await searchTorrents(db, {
     text: lq.q,
@@ -22,6 +22,7 @@ export async function savedSearchTorrents(db: Kysely<Database>, query: string, l
     limit,
     hideAdult: false,
     countCap: 0,
+    verifiedOnly,
   });
   return r.rows;
 }

@@ -2,7 +2,7 @@
 import { slugify } from '../../format.js';
 
 /** Last path segments that name other routes under /torrents/<id>/ (a slug never takes them). */
-const RESERVED = new Set(['download', 'bookmark']);
+const RESERVED = new Set(['download', 'bookmark', 'resubmit']);
 
 export function canonicalSlug(t: { slug: string | null; name: string }): string {
   const s = t.slug && /^[a-z0-9-]+$/.test(t.slug) ? t.slug : slugify(t.name);
