@@ -30,6 +30,7 @@ import { translator, type Translate } from '../../context.js';
 import { html, type Html } from '../../html.js';
 import { sendPage } from '../../layout.js';
 import type { MessageKey } from '../../messages.js';
+import { mustVerifyEmail } from '../../../site/joining/verify.js';
 import { personalisedTorrent, sendTorrentFile } from '../torrent/download.js';
 import { parseId } from '../torrent/links.js';
 import { memberOrLogin } from '../torrent/login.js';
@@ -189,6 +190,7 @@ ${searches.length > 0 ? html`<ul class="feeds">${searches.map((sv) => html`<li>$
     const id = parseId(req.params.id);
     const tor = id === null ? undefined : await site.db.selectFrom('torrent').selectAll().where('id', '=', id).executeTakeFirst();
     if (!tor || torrentVisibility(tor, user) !== 'visible') return plain(reply, 404, req.ctx.t(notFound));
+    if (mustVerifyEmail(site, user)) return plain(reply, 403, req.ctx.t('joining.verify.download_refused'));
     const stored = await getStoredMetainfo(site.db, tor.id);
     if (!stored) return plain(reply, 404, req.ctx.t(notFound));
     return sendTorrentFile(reply, tor, personalisedTorrent(site, stored, tor, user.passkey));

@@ -28,6 +28,7 @@ import type { Site } from '../../../site/site.js';
 import { HttpError, setFlash } from '../../context.js';
 import { html } from '../../html.js';
 import { csrfField, errorPage, sendPage } from '../../layout.js';
+import { mustVerifyEmail } from '../../../site/joining/verify.js';
 import { personalisedTorrent, sendTorrentFile } from './download.js';
 import { canonicalSlug, parseId, shortPath, torrentPath } from './links.js';
 import { memberOrLogin } from './login.js';
@@ -105,6 +106,8 @@ export function routes(app: FastifyInstance, site: Site): void {
     const details = await visibleTorrent(site, req, reply, req.params.id);
     if (!details) return reply;
     const tor = details.torrent;
+    // New accounts verify their address first (src/site/joining/verify.ts).
+    if (mustVerifyEmail(site, user)) throw new HttpError(403, 'joining.verify.download_refused');
     const stored = await getStoredMetainfo(site.db, tor.id);
     if (!stored) throw new HttpError(404, 'torrent.no_metainfo');
     return sendTorrentFile(reply, tor, personalisedTorrent(site, stored, tor, user.passkey));
