@@ -169,7 +169,9 @@ describe('lawful operation', () => {
 
     // The uploader was notified with a counter-notice link; the staff acts were audited.
     const notes = await s.app.db().selectFrom('notification').selectAll().where('user_id', '=', up1.id).execute();
-    assert.ok(notes.some((n) => n.kind === 'lawful.takedown' && n.data.includes(`/legal/counter/${noticeId}`)), 'notified');
+    assert.ok(notes.some((n) => n.kind === 'takedown' && n.data.includes(`/legal/counter/${noticeId}`)), 'notified');
+    const shown = await uploader.get('/notifications');
+    assert.ok(shown.text.includes(`<a href="/legal/counter/${noticeId}">Your torrent “Zanzibarfilm takedown sample” was removed after a copyright notice (#${noticeId}).`), 'the notification links to the counter-notice form');
     const actions = (await s.app.db().selectFrom('audit_log').select('action').where('actor_id', '=', mod.id).execute()).map((r) => r.action);
     assert.ok(actions.includes('notice.uphold') && actions.includes('torrent.takedown'), `audited (${actions.join(', ')})`);
     assert.equal(await verifyAuditChain(s.app.db()), null);

@@ -183,7 +183,7 @@ forEachDialect((name, open) => {
       }
       assert.equal((await db.selectFrom('torrent').select('status').where('id', '=', t3.id).executeTakeFirstOrThrow()).status, 'active', 'others untouched');
       const notes = await listNotifications(db, alice.id);
-      assert.equal(notes.filter((x) => x.kind === 'lawful.takedown').length, 2, 'one notification per torrent');
+      assert.equal(notes.filter((x) => x.kind === 'takedown').length, 2, 'one notification per torrent');
       assert.equal(notes[0]?.data.link, `/legal/counter/${r.id}`);
       assert.ok(mails.some((m) => m.to === 'alice@example.test' && m.text.includes(`https://essaim.example/legal/counter/${r.id}`)), 'mailed with the counter-notice link');
       const audits = await db.selectFrom('audit_log').selectAll().where('actor_id', '=', mod.id).orderBy('id').execute();
@@ -230,7 +230,7 @@ forEachDialect((name, open) => {
       assert.equal((await getNotice(db, r.id))?.status, 'restored');
       assert.equal(await upheldNoticeCount(db, alice.id), 0, 'a notice answered successfully does not count');
       assert.deepEqual(await decideCounterNotice(site, mod, c.id, false), { ok: false, error: 'already_decided' });
-      assert.ok((await listNotifications(db, alice.id)).some((x) => x.kind === 'lawful.counter_accepted'), 'uploader told');
+      assert.ok((await listNotifications(db, alice.id)).some((x) => x.kind === 'counter_accepted'), 'uploader told');
       assert.equal(await verifyAuditChain(db), null);
     });
 

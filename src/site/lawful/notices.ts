@@ -22,9 +22,9 @@
  *
  * Every staff decision writes audit rows in the transaction of the change.
  *
- * Notifications (kinds; rendered from the message `lawful.notify.<kind after "lawful.">`):
- * `lawful.takedown` {notice, torrent, name, link}, `lawful.counter_accepted` and
- * `lawful.counter_rejected` {notice, note, link}, `lawful.repeat_infringer` {count}.
+ * Notifications (kinds, rendered from the messages `lawful.notify.<kind>`; `link` makes the text a
+ * link): `takedown` {notice, torrent, name, link}, `counter_accepted` and `counter_rejected`
+ * {notice, note, link}, `repeat_infringer` {count}.
  */
 import type { Kysely } from 'kysely';
 import type { Database, NoticeStatus, Torrent, User } from '../../db/schema.js';
@@ -423,7 +423,7 @@ export async function upholdNotice(site: LawfulSite, actor: StaffActor, noticeId
       if (Number(res.numInsertedOrUpdatedRows ?? 0n) > 0) blocked.push(h);
     }
     for (const t of removed) {
-      if (t.uploaderId !== null) await notify(trx, t.uploaderId, 'lawful.takedown', { notice: noticeId, torrent: t.id, name: t.name, link: `/legal/counter/${noticeId}` }, now);
+      if (t.uploaderId !== null) await notify(trx, t.uploaderId, 'takedown', { notice: noticeId, torrent: t.id, name: t.name, link: `/legal/counter/${noticeId}` }, now);
     }
     await audit(trx, {
       actorId: actor.id,
@@ -560,7 +560,7 @@ export async function applyRepeatInfringerPolicy(site: LawfulSite, userId: numbe
       after: { enabled: 0, disabled_reason: disabledReason, upheld_notices: count },
       now,
     });
-    await notify(trx, userId, 'lawful.repeat_infringer', { count }, now);
+    await notify(trx, userId, 'repeat_infringer', { count }, now);
     return true;
   });
   if (done) {
@@ -687,7 +687,7 @@ export async function decideCounterNotice(site: LawfulSite, actor: StaffActor, c
       now,
     });
     if (c.user_id !== null) {
-      await notify(trx, c.user_id, accept ? 'lawful.counter_accepted' : 'lawful.counter_rejected', { notice: c.notice_id, note: note ?? '', link: `/legal/counter/${c.notice_id}` }, now);
+      await notify(trx, c.user_id, accept ? 'counter_accepted' : 'counter_rejected', { notice: c.notice_id, note: note ?? '', link: `/legal/counter/${c.notice_id}` }, now);
     }
     return { ok: true as const, restored };
   });

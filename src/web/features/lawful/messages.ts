@@ -54,7 +54,7 @@ export const messages = defineMessages({
     'lawful.counter.status.accepted': 'accepted, torrents restored',
     'lawful.counter.status.rejected': 'rejected',
     // --- notifications and mail
-    'lawful.notify.takedown': 'Your torrent “{name}” was removed after a copyright notice (#{notice}). You may answer with a counter-notice: {link}',
+    'lawful.notify.takedown': 'Your torrent “{name}” was removed after a copyright notice (#{notice}). You may answer it with a counter-notice.',
     'lawful.notify.counter_accepted': 'Your counter-notice to notice #{notice} was accepted: your torrents are back. {note}',
     'lawful.notify.counter_rejected': 'Your counter-notice to notice #{notice} was rejected. {note}',
     'lawful.notify.repeat_infringer': 'Your account was disabled: {count} copyright notices against your uploads were upheld.',
@@ -225,7 +225,7 @@ export const messages = defineMessages({
     'lawful.counter.status.accepted': 'acceptée, torrents rétablis',
     'lawful.counter.status.rejected': 'rejetée',
     // --- notifications and mail
-    'lawful.notify.takedown': 'Votre torrent « {name} » a été retiré après une notification de contenu illicite (n° {notice}). Vous pouvez y répondre par une contre-notification : {link}',
+    'lawful.notify.takedown': 'Votre torrent « {name} » a été retiré après une notification de contenu illicite (n° {notice}). Vous pouvez y répondre par une contre-notification.',
     'lawful.notify.counter_accepted': 'Votre contre-notification à la notification n° {notice} a été acceptée : vos torrents sont rétablis. {note}',
     'lawful.notify.counter_rejected': 'Votre contre-notification à la notification n° {notice} a été rejetée. {note}',
     'lawful.notify.repeat_infringer': 'Votre compte a été désactivé : {count} notifications de contenu illicite visant vos uploads ont été retenues.',
