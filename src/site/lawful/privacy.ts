@@ -1,6 +1,7 @@
 /**
  * Members' personal data: the export of everything the site holds about a member (as JSON, from
- * /account/data), the deletion of an account, and the pruning of old login IP addresses.
+ * /account/data) and the deletion of an account. (Login IP addresses are pruned after
+ * `privacy.login_ip_days` by the joining job, src/site/joining/jobs.ts.)
  *
  * Export: the profile (with the passkey and RSS key, which are the member's own, but never the
  * password hash, the TOTP secret, recovery-code hashes or session token hashes), traffic, torrents
@@ -305,12 +306,4 @@ export async function deleteAccount(site: LawfulSite, userId: number): Promise<D
     }
   }
   return { ok: true, pseudonym: r.pseudonym };
-}
-
-// --- retention ----------------------------------------------------------------------------------
-
-/** Deletes the login IP addresses last seen more than `days` days ago. Returns how many. */
-export async function pruneLoginIps(db: Kysely<Database>, now: number, days: number): Promise<number> {
-  const r = await db.deleteFrom('login_ip').where('last_at', '<', now - days * 86400).executeTakeFirst();
-  return Number(r.numDeletedRows);
 }
