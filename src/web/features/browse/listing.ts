@@ -216,7 +216,7 @@ const NUMERIC: ReadonlySet<SortKey> = new Set(['comments', 'age', 'size', 'compl
 /** The torrent page's path: `/torrents/<id>/<slug>`. */
 export function torrentHref(r: { id: number; slug: string | null; name: string }): string {
   const slug = r.slug && /^[a-z0-9-]+$/.test(r.slug) ? r.slug : slugify(r.name);
-  return `/torrents/${r.id}/${slug === 'download' || slug === 'bookmark' ? `${slug}-torrent` : slug}`;
+  return `/torrents/${r.id}/${slug === 'download' || slug === 'bookmark' || slug === 'resubmit' ? `${slug}-torrent` : slug}`;
 }
 
 function header(ctx: RequestContext, key: SortKey, state: SortState | null): Html {
