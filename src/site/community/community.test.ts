@@ -193,7 +193,7 @@ forEachDialect((name, open) => {
       assert.deepEqual(await fillRequest(db, { requestId: id, userId: bob.id, torrentId: tor.id, now: NOW + 1 }), { ok: false, error: 'not_open' });
       assert.deepEqual(await addBounty(db, { requestId: id, userId: alice.id, amount: GiB, now: NOW }), { ok: false, error: 'not_open' }, 'no bounty once filled');
       const note = await db.selectFrom('notification').selectAll().where('user_id', '=', requester.id).execute();
-      assert.deepEqual(note.map((n) => n.kind), ['community.request_filled']);
+      assert.deepEqual(note.map((n) => n.kind), ['request_filled']);
       // Rejected, then filled again, then confirmed twice at once: the credit moves once.
       assert.deepEqual(await rejectFill(db, { requestId: id, userId: filler.id, now: NOW }), { ok: false, error: 'not_requester' });
       assert.deepEqual(await rejectFill(db, { requestId: id, userId: requester.id, now: NOW + 2 }), { ok: true });
@@ -304,7 +304,7 @@ forEachDialect((name, open) => {
         ['friend_one', true, true, true],
       ]);
       const notes = await db.selectFrom('notification').select('kind').where('user_id', '=', f1.id).execute();
-      assert.deepEqual(notes.map((n) => n.kind), ['community.friend_added'], 'told once');
+      assert.deepEqual(notes.map((n) => n.kind), ['friend_added'], 'told once');
       assert.equal(await removeFriend(db, alice.id, f2.id), true);
       assert.equal(await removeFriend(db, alice.id, f2.id), false);
       // Online: within the window, strong privacy only for staff.

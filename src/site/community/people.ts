@@ -49,7 +49,7 @@ export async function addFriend(
     .onConflict((oc) => oc.columns(['user_id', 'friend_id']).doNothing())
     .executeTakeFirst();
   const added = touched(r) === 1;
-  if (added) await notify(db, o.friendId, 'community.friend_added', { user: o.userId, name: o.userName }, o.now);
+  if (added) await notify(db, o.friendId, 'friend_added', { user: o.userId, name: o.userName, link: `/u/${o.userId}` }, o.now);
   return { ok: true, added };
 }
 

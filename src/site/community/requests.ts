@@ -261,7 +261,7 @@ export async function fillRequest(
         .executeTakeFirst();
       if (touched(r) !== 1) throw new Abort('not_open' as const);
       if (req.user_id !== null) {
-        await notify(trx, req.user_id, 'community.request_filled', { request: o.requestId, title: req.title, torrent: o.torrentId }, o.now);
+        await notify(trx, req.user_id, 'request_filled', { request: o.requestId, title: req.title, torrent: o.torrentId, link: `/requests/${o.requestId}` }, o.now);
       }
       return { ok: true as const };
     }),
@@ -299,7 +299,7 @@ export async function confirmFill(
           .execute();
       }
       if (r.filled_by !== null) {
-        await notify(trx, r.filled_by, 'community.request_confirmed', { request: o.requestId, title: r.title, bounty }, o.now);
+        await notify(trx, r.filled_by, 'request_confirmed', { request: o.requestId, title: r.title, bounty, link: `/requests/${o.requestId}` }, o.now);
       }
       return { ok: true as const, bounty, fillerId: r.filled_by };
     }),
@@ -323,7 +323,7 @@ export async function rejectFill(
         .executeTakeFirst();
       if (touched(r) !== 1) throw new Abort('not_filled' as const);
       if (req.filled_by !== null) {
-        await notify(trx, req.filled_by, 'community.request_rejected', { request: o.requestId, title: req.title }, o.now);
+        await notify(trx, req.filled_by, 'request_rejected', { request: o.requestId, title: req.title, link: `/requests/${o.requestId}` }, o.now);
       }
       return { ok: true as const };
     }),
@@ -380,7 +380,7 @@ export async function closeRequest(
           now: o.now,
         });
         if (req.user_id !== null && req.user_id !== o.actor.id) {
-          await notify(trx, req.user_id, 'community.request_closed', { request: o.requestId, title: req.title }, o.now);
+          await notify(trx, req.user_id, 'request_closed', { request: o.requestId, title: req.title, link: `/requests/${o.requestId}` }, o.now);
         }
       }
       return { ok: true as const, refunded };

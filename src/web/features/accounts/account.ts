@@ -22,9 +22,10 @@ import { deleteUserSessions, listUserSessions } from '../../../site/sessions.js'
 import type { Site } from '../../../site/site.js';
 import { setFlash, translator, type RequestContext } from '../../context.js';
 import { formatDate } from '../../format.js';
-import { html } from '../../html.js';
+import { html, type Html } from '../../html.js';
 import { isLocale } from '../../i18n.js';
 import { csrfField, errorPage, sendPage } from '../../layout.js';
+import { ownWarningsPanel } from '../discipline/account.js';
 import {
   accountNav,
   loggedIn,
@@ -51,7 +52,7 @@ const PRIVACY_KEYS = {
   strong: ['accounts.privacy.strong', 'accounts.privacy.strong_hint'],
 } as const;
 
-function overviewPage(reply: FastifyReply, ctx: RequestContext, site: Site, user: User): FastifyReply {
+function overviewPage(reply: FastifyReply, ctx: RequestContext, site: Site, user: User, warnings: Html = html``): FastifyReply {
   const { t } = ctx;
   const urls = site.announceUrls(user.passkey);
   const locale = user.locale ?? '';
@@ -67,6 +68,7 @@ ${accountNav(ctx, 'overview')}
     <dt>${t('accounts.account.twofactor')}</dt><dd>${user.totp_enabled === 1 ? t('accounts.2fa.status.on') : t('accounts.2fa.status.off')} (<a href="/account/2fa">${t('accounts.account.manage')}</a>)</dd>
   </dl>
 </section>
+${warnings}
 <section class="panel" aria-labelledby="h-passkey">
   <h2 id="h-passkey">${t('accounts.passkey.title')}</h2>
   <p>${t('accounts.passkey.intro')}</p>
@@ -240,7 +242,7 @@ async function sendEmailChange(site: Site, user: User, email: string, locale: Lo
 export function accountRoutes(app: FastifyInstance, site: Site): void {
   app.get('/account', async (req, reply) => {
     const user = loggedIn(req, reply);
-    return user ? overviewPage(reply, req.ctx, site, user) : reply;
+    return user ? overviewPage(reply, req.ctx, site, user, await ownWarningsPanel(site, req.ctx, user)) : reply;
   });
 
   app.get('/account/passkey', async (req, reply) => {

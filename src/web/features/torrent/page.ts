@@ -16,6 +16,10 @@ export interface TorrentPageData {
   bookmarked: boolean;
   /** Moderation: the uploader's pending notice, the staff's actions, the report link (features/moderation/panel.ts). */
   moderation?: Html;
+  /** Rating and thanks (features/community/torrent-section.ts), under the facts. */
+  reactions?: Html;
+  /** Comments (features/community/torrent-section.ts), at the end of the page. */
+  comments?: Html;
 }
 
 function localName(ctx: RequestContext, o: { name_en: string; name_fr: string }): string {
@@ -87,6 +91,7 @@ ${tor.info_hash_v2 ? html`<dt>${t('torrent.info_hash_v2')}</dt><dd><code class="
 <dt>${t('torrent.health')}</dt><dd class="health health-${health.level}">${health.text}</dd>
 ${isStaff(user) ? html`<dt>${t('torrent.status')}</dt><dd>${t(`torrent.status.${tor.status}`)}</dd>` : ''}
 </dl>
+${d.reactions}
 <section class="description-section" aria-labelledby="h-description">
 <h2 id="h-description">${t('torrent.description')}</h2>
 ${description ? html`<div class="description">${description}</div>` : html`<p class="empty">${t('torrent.no_description')}</p>`}
@@ -96,6 +101,7 @@ ${tor.nfo ? html`<section aria-labelledby="h-nfo"><h2 id="h-nfo">${t('torrent.nf
 <h2 id="h-files">${t('torrent.files')}</h2>
 ${d.files.length > 0 ? renderFileTree(ctx, buildFileTree(d.files)) : html`<p class="empty">${t('torrent.no_files')}</p>`}
 </section>
+${d.comments}
 </article>`;
 }
 

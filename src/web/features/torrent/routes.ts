@@ -34,6 +34,7 @@ import { canonicalSlug, parseId, shortPath, torrentPath } from './links.js';
 import { memberOrLogin } from './login.js';
 import { deletedBody, torrentPageBody } from './page.js';
 import { renderTorrentList } from './table.js';
+import { commentsSection, loadTorrentCommunity, reactionsSection } from '../community/torrent-section.js';
 import { moderationPanel } from '../moderation/panel.js';
 
 type IdParams = { Params: { id: string } };
@@ -93,10 +94,11 @@ export function routes(app: FastifyInstance, site: Site): void {
     ]);
     const counts = liveCounts(site.tracker, [tor])[0]!;
     const canonical = `${site.publicUrl}${torrentPath(tor)}`;
+    const community = await loadTorrentCommunity(site, ctx.user, tor, torrentPath(tor), (req.query as Record<string, unknown>).comments);
     return sendPage(reply, ctx, {
       title: tor.name,
       head: html`<link rel="canonical" href="${canonical}">`,
-      body: torrentPageBody(ctx, { details, files, counts, bookmarked, moderation }),
+      body: torrentPageBody(ctx, { details, files, counts, bookmarked, moderation, reactions: reactionsSection(ctx, community), comments: commentsSection(ctx, community) }),
     });
   });
 
