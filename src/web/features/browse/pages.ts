@@ -49,13 +49,14 @@ function searchHelp(ctx: RequestContext, id: string): Html {
 
 // --- home ----------------------------------------------------------------------------------
 
-export function homeBody(ctx: RequestContext, o: { latest: readonly ListingRow[]; today: readonly TopRow[] }): Html {
+export function homeBody(ctx: RequestContext, o: { latest: readonly ListingRow[]; today: readonly TopRow[]; news?: Html }): Html {
   const { t } = ctx;
   return html`<h1>${t('browse.home.heading', { site: ctx.site.config.site.name })}</h1>
 <form class="home-search" method="get" action="/browse" role="search" aria-label="${t('browse.home.search_label')}">
 ${searchBox(ctx, 'home-q', '', t('browse.home.search_label'), true)}
 ${searchHelp(ctx, 'home-q')}
 </form>
+${o.news}
 <section aria-labelledby="home-latest">
 <h2 id="home-latest">${t('browse.home.latest')}</h2>
 ${renderTorrentTable(ctx, o.latest, null, { caption: t('browse.home.latest'), captionHidden: true, empty: t('browse.home.empty') })}

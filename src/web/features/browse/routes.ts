@@ -42,6 +42,7 @@ import {
   type ListingQuery,
 } from './listing.js';
 import { browseBody, browseTitle, homeBody, needsSeedBody, savedSearchesBody, topBody, type SaveForm } from './pages.js';
+import { homeNews } from '../community/news-routes.js';
 
 const SAVE_ERRORS: Readonly<Record<Exclude<SaveSearchResult, { ok: true }>['error'], MessageKey>> = {
   name_required: 'browse.save.error.name_required',
@@ -68,7 +69,7 @@ export function routes(app: FastifyInstance, site: Site): void {
     ]);
     return sendPage(reply, ctx, {
       title: ctx.t('common.nav.home'),
-      body: homeBody(ctx, { latest: withLiveCounts(site, latest.rows), today: withLiveCounts(site, today) }),
+      body: homeBody(ctx, { latest: withLiveCounts(site, latest.rows), today: withLiveCounts(site, today), news: await homeNews(site, ctx) }),
     });
   });
 
