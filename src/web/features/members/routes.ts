@@ -22,6 +22,7 @@ import { parseId } from '../torrent/links.js';
 import { memberOrLogin } from '../torrent/login.js';
 import { renderTorrentList } from '../torrent/table.js';
 import { chartText, trafficChartSvg } from './chart.js';
+import { profileActions } from '../community/people-routes.js';
 import { viewerCan } from '../../staff.js';
 
 const CHART_DAYS = 30;
@@ -115,11 +116,13 @@ ${total > rows.length ? html`<p class="note">${t('members.uploads.more', { shown
     }
 
     const hidden = !access.stats || !access.activity;
+    const communityActions = await profileActions(ctx, m);
     const staffLink = !self && (await viewerCan(req, 'user.view_private')) ? html`<p class="staff-link"><a href="/staff/users/${m.id}">${t('discipline.member.staff_link')}</a></p>` : '';
     return sendPage(reply, ctx, {
       title: m.username,
       body: html`<article class="profile">
 <h1>${m.username}</h1>
+${communityActions}
 ${self ? html`<p class="note">${t('members.own_privacy', { level: t(`members.privacy.${m.privacy}`) })} <a href="/account">${t('common.nav.account')}</a></p>` : ''}
 ${!self && access.full ? html`<p class="note">${t('members.staff_view', { level: t(`members.privacy.${m.privacy}`) })}</p>` : ''}
 ${staffLink}
