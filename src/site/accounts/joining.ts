@@ -1,19 +1,14 @@
 /**
- * Who may create an account. Sign-up is open for now; the joining rules (invitations, a cap of
- * accounts per IP address, a captcha after repeated attempts) come with a later issue and plug in
- * here: the register handler asks `mayRegister` before anything else and shows the refusal.
+ * Who may create an account: the register handler asks `mayRegister` before anything else and
+ * shows the refusal. The rules themselves (registration modes, open windows, invitations, the cap
+ * of accounts per IP address) live in src/site/joining/rules.ts.
  */
 import type { Site } from '../site.js';
+import { registrationRefusal, type JoinRefusal, type JoinRequest, type RegistrationStatus } from '../joining/rules.js';
 
-/** Why a sign-up is refused (each has a message `accounts.register.refused.<reason>`). */
-export type JoinRefusal = 'closed';
-
-export interface JoinRequest {
-  ip: string;
-  now: number;
-}
+export type { JoinRefusal, JoinRequest };
 
 /** null when this visitor may register now, else the reason for the refusal. */
-export async function mayRegister(_site: Site, _req: JoinRequest): Promise<JoinRefusal | null> {
-  return null;
+export async function mayRegister(site: Site, req: JoinRequest, status?: RegistrationStatus): Promise<JoinRefusal | null> {
+  return registrationRefusal(site, req, status);
 }

@@ -17,6 +17,7 @@ import {
   setUserPreferences,
 } from '../../../db/user.repository.js';
 import { consumeAuthToken, createAuthToken } from '../../../site/accounts/tokens.js';
+import { refusedDomainOf } from '../../../site/joining/domains.js';
 import { hashPassword } from '../../../site/passwords.js';
 import { deleteUserSessions, listUserSessions } from '../../../site/sessions.js';
 import type { Site } from '../../../site/site.js';
@@ -26,6 +27,7 @@ import { html, type Html } from '../../html.js';
 import { isLocale } from '../../i18n.js';
 import { csrfField, errorPage, sendPage } from '../../layout.js';
 import { ownWarningsPanel } from '../discipline/account.js';
+import { verificationNotice } from '../joining/pieces.js';
 import {
   accountNav,
   loggedIn,
@@ -58,6 +60,7 @@ function overviewPage(reply: FastifyReply, ctx: RequestContext, site: Site, user
   const locale = user.locale ?? '';
   const body = html`<h1>${t('accounts.account.title')}</h1>
 ${accountNav(ctx, 'overview')}
+${verificationNotice(ctx, user)}
 <section class="panel" aria-labelledby="h-profile">
   <h2 id="h-profile">${t('accounts.account.profile')}</h2>
   <dl class="facts">
@@ -66,6 +69,7 @@ ${accountNav(ctx, 'overview')}
     <dt>${t('accounts.account.joined')}</dt><dd>${formatDate(ctx.locale, user.created_at)}</dd>
     <dt>${t('accounts.account.last_login')}</dt><dd>${user.last_login_at ? formatDate(ctx.locale, user.last_login_at) : '–'}</dd>
     <dt>${t('accounts.account.twofactor')}</dt><dd>${user.totp_enabled === 1 ? t('accounts.2fa.status.on') : t('accounts.2fa.status.off')} (<a href="/account/2fa">${t('accounts.account.manage')}</a>)</dd>
+    <dt>${t('joining.invites.title')}</dt><dd>${t('joining.invites.left', { n: user.invites_left })} (<a href="/invites">${t('accounts.account.manage')}</a>)</dd>
   </dl>
 </section>
 ${warnings}
@@ -319,6 +323,7 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
     const email = normaliseEmail(str(b, 'email', 300));
     const errors: FieldErrors = { email: emailError(email) };
     if (!errors.email && user.email && email === user.email.toLowerCase()) errors.email = 'accounts.email.same';
+    if (!errors.email && (await refusedDomainOf(site.db, email))) errors.email = 'joining.email.refused_domain';
     if (!errors.email) {
       const other = await findUserByEmail(site.db, email);
       if (other && other.id !== user.id) errors.email = 'accounts.email.taken';

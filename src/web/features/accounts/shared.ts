@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findUserByEmail, findUserByUsername, recordLogin } from '../../../db/user.repository.js';
 import type { User } from '../../../db/schema.js';
+import { recordLoginIp } from '../../../site/joining/ips.js';
 import { passwordProblem, verifyPassword } from '../../../site/passwords.js';
 import { createSession, deleteSession } from '../../../site/sessions.js';
 import type { Site } from '../../../site/site.js';
@@ -186,8 +187,9 @@ export function loggedIn(req: FastifyRequest, reply: FastifyReply): User | null 
 
 /**
  * Logs the member in: a new server-side session (the previous one of this browser, if any, ends),
- * its cookie (persistent with "remember me", else a browser-session cookie), the login recorded,
- * and the account's failure count cleared.
+ * its cookie (persistent with "remember me", else a browser-session cookie), the login recorded
+ * (with its IP address, for the cap of accounts per address), and the account's failure count
+ * cleared.
  */
 export async function startSession(site: Site, req: FastifyRequest, reply: FastifyReply, userId: number, remember: boolean): Promise<void> {
   const now = site.now();
@@ -197,6 +199,7 @@ export async function startSession(site: Site, req: FastifyRequest, reply: Fasti
   const token = await createSession(site.db, userId, { persistent: remember, ttl, ip: req.ip, userAgent: typeof ua === 'string' ? ua : null, now });
   void reply.setCookie(SESSION_COOKIE, token, cookieOptions(site, remember ? ttl : undefined));
   await recordLogin(site.db, userId, now);
+  await recordLoginIp(site.db, userId, req.ip, now);
   site.limiter.reset(loginUserKey(userId));
 }
 
