@@ -3,7 +3,8 @@
  * the site started in-process on 127.0.0.1:
  *
  *   register -> log out -> log in -> upload a torrent made by mktorrent through the wizard
- *   (subcategory, terms, accented title) -> the torrent page -> an accent-free search from the
+ *   (subcategory, terms, accented title) -> the torrent page -> a moderator approves it in the
+ *   staff queue (a member's upload waits there) -> an accent-free search from the
  *   header's search box -> the result opened -> the .torrent downloaded (a real download) and
  *   checked (the member's passkey announce URL, the stored info hash) -> a real client (aria2)
  *   seeds the real files with that .torrent, a second member's announce gets it as a peer, and a
@@ -194,6 +195,32 @@ test('a member registers, uploads, finds, downloads and seeds a torrent in Chrom
     assert.equal((await page.textContent('main h1'))?.trim(), TITLE, 'the page shows the accented title');
     assert.ok((await mainText()).includes(SEASON), 'the page shows the chosen season term');
     await a11y('torrent page');
+  });
+
+  await t.test('a moderator approves the upload in the staff queue', async () => {
+    assert.ok(torrentId !== null, 'needs the uploaded torrent');
+    // A member's upload waits in the moderation queue (#4): the tracker refuses it until approved.
+    const staff = await s.member('journey_moderator', { role: 'moderator' });
+    const modContext = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
+    try {
+      const mp = await modContext.newPage();
+      await mp.goto(s.base + '/login');
+      await mp.fill('#f-username', 'journey_moderator');
+      await mp.fill('#f-password', staff.password);
+      await mp.click('main form[action="/login"] button[type="submit"]');
+      await mp.goto(s.base + '/staff/queue');
+      checked.push({ label: 'staff queue [en] /staff/queue', violations: await seriousA11yViolations(mp) });
+      await mp.click(`main a[href="/staff/queue/${torrentId}"]`);
+      assert.equal(new URL(mp.url()).pathname, `/staff/queue/${torrentId}`, 'the queue links the review page');
+      checked.push({ label: `review [en] /staff/queue/${torrentId}`, violations: await seriousA11yViolations(mp) });
+      await mp.click(`main form[action="/staff/queue/${torrentId}/approve"] button[type="submit"]`);
+      assert.equal(new URL(mp.url()).pathname, '/staff/queue', 'back to the queue after approving');
+      assert.ok(((await mp.textContent('main')) ?? '').includes('Torrent approved.'), 'the approval is confirmed');
+    } finally {
+      await modContext.close();
+    }
+    const row = await s.app.db().selectFrom('torrent').select(['status', 'verified']).where('id', '=', torrentId).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { status: 'active', verified: 1 }, 'approved and verified');
   });
 
   await t.test('accent-free search from the header', async () => {
