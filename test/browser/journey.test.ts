@@ -19,7 +19,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Browser as PlaywrightBrowser, Page } from 'playwright-core';
@@ -136,6 +136,14 @@ test('a member registers, uploads, finds, downloads and seeds a torrent in Chrom
     assert.ok(row, 'the member is in the database');
     memberId = row.id;
     assert.ok((await mainText()).includes(row.passkey), 'the account page shows the passkey');
+    // New accounts verify their address before downloading (#4): follow the mailed link.
+    const outbox = join(s.dataDir, 'outbox');
+    const mail = readdirSync(outbox).map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => m.includes(`To: ${EMAIL}\r\n`));
+    const link = /https?:\/\/\S+\/verify-email\/[0-9a-f]{32}/.exec(mail ?? '');
+    assert.ok(link, 'a verification link was mailed at sign-up');
+    await page.goto(link[0]);
+    assert.equal(path(), '/account', 'the link leads back to the account page');
+    assert.equal(await page.locator('#h-verify').count(), 0, 'no verification notice any more');
   });
 
   await t.test('log out and log in', async () => {
