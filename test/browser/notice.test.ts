@@ -7,7 +7,7 @@
  *   in /staff/notices, opens it (torrent and uploader resolved) and upholds it with a note -> the
  *   torrent page gives the reason, an announcing client gets `Unregistered torrent: <reason>`,
  *   the uploader's notifications link to the counter-notice form, and the transparency page
- *   counts the notice.
+ *   counts the notice. The uploader's data pages (export, deletion form) are checked on the way.
  *
  * axe-core runs on each page (English, and the form and the transparency page in French); a
  * serious or critical violation fails the test.
@@ -161,6 +161,16 @@ test('a copyright notice from the public form to the staff takedown in Chromium;
     assert.equal(path(page), `/legal/counter/${noticeId}`);
     assert.ok(((await page.textContent('main')) ?? '').includes(TITLE), 'the counter-notice form names the torrent');
     await a11y(page, 'counter-notice form');
+    // The member's data pages (export and deletion), reached from the account page.
+    await page.goto(`${s.base}/account`);
+    await page.click('main nav.account-nav a[href="/account/privacy"]');
+    assert.equal(path(page), '/account/privacy');
+    await a11y(page, 'my data');
+    await page.click('main a[href="/account/delete"]');
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    assert.equal(path(page), '/account/delete', 'refused without the password and the confirmation');
+    assert.ok((await page.locator('.field-error').count()) >= 2, 'errors next to the fields');
+    await a11y(page, 'account deletion with errors');
     await page.context().close();
 
     const fr = await open('fr-FR');
