@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../../db/schema.js';
+import { classDisplayName } from '../../../site/joining/classes.js';
 import { currentActivity, dailyTraffic, profileAccess, trafficLast24Hours, type ActivityRow } from '../../../site/members/profile.js';
 import { countUploads, listUploads, withLiveCounts } from '../../../site/torrents/read.js';
 import type { Site } from '../../../site/site.js';
@@ -64,7 +65,8 @@ export function routes(app: FastifyInstance, site: Site): void {
     const now = site.now();
 
     const facts: Html[] = [
-      html`<dt>${t('members.class')}</dt><dd>${t(`members.role.${m.role}`)}</dd>`,
+      // The member class on the ladder (src/site/joining/classes.ts); a role beyond member as a badge.
+      html`<dt>${t('members.class')}</dt><dd>${await classDisplayName(site.db, m.class, locale)}${m.role !== 'member' ? html` <span class="badge role">${t(`members.role.${m.role}`)}</span>` : ''}</dd>`,
       html`<dt>${t('members.joined')}</dt><dd><time datetime="${new Date(m.created_at * 1000).toISOString()}">${formatDate(locale, m.created_at)}</time></dd>`,
     ];
     if (access.full && m.enabled !== 1) facts.push(html`<dt>${t('members.status')}</dt><dd class="error">${t('members.disabled')}</dd>`);
