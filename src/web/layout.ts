@@ -94,6 +94,8 @@ ${o.body}
   <a href="/rss">${t('common.footer.rss')}</a>
   <a href="/staff-team">${t('community.footer.staff')}</a>
   <a href="/contact">${t('community.footer.contact')}</a>
+  <a href="/legal">${t('common.footer.legal')}</a>
+  <a href="/legal/transparency">${t('common.footer.transparency')}</a>
 </footer>
 </body>
 </html>`;
