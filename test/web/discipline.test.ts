@@ -16,6 +16,7 @@ import { insertTorrent, type InsertedTorrent } from '../../src/site/torrents/rea
 import { SESSION_COOKIE } from '../../src/web/context.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
 import { httpAnnounce } from '../helpers/announce.js';
+import { chromiumUnavailable, launchChromium, seriousA11yViolations } from '../helpers/chromium.js';
 import { startSite, type Browser, type TestSite } from '../helpers/site.js';
 
 type Member = Awaited<ReturnType<TestSite['member']>>;
@@ -345,5 +346,43 @@ describe('discipline', () => {
     assert.match((await b.get('/staff/ip-bans')).text, /Bannissements d’IP/);
     assert.match((await b.get(`/staff/users/${smod.id}`)).text, /vue de l’équipe/);
     await s.app.db().updateTable('user').set({ locale: null }).where('id', '=', admin.id).execute();
+  });
+
+  describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
+    it('has no serious or critical accessibility violation on the staff pages, and their forms work without JavaScript', async () => {
+      const m = await s.member('axed');
+      await s.app.db().insertInto('login_ip').values({ user_id: m.id, ip: '192.0.2.99', first_at: 1_700_000_000, last_at: 1_700_000_000, signup: 1 }).onConflict((oc) => oc.doNothing()).execute();
+      const browser = await launchChromium();
+      try {
+        const context = await browser.newContext();
+        const token = await createSession(s.app.db(), admin.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now: Math.floor(Date.now() / 1000) });
+        await context.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+        const tab = await context.newPage();
+        // The warn form, submitted by a click (no JavaScript needed).
+        await tab.goto(`${s.base}/staff/users/${m.id}`);
+        await tab.fill('#warn-reason', 'Checked by a browser');
+        await tab.click('form[action$="/warn"] button');
+        assert.ok((await tab.textContent('main'))?.includes('The member was warned.'), 'flash after the warning');
+        for (const path of ['/admin', '/staff/users?q=a', `/staff/users/${m.id}`, '/staff/ip-bans?all=1', '/staff/permissions', `/staff/permissions/users/${m.id}`, '/staff/audit', `/staff/audit?actor=root&action=user.`]) {
+          const res = await tab.goto(s.base + path);
+          assert.equal(res?.status(), 200, path);
+          const v = await seriousA11yViolations(tab);
+          assert.deepEqual(v, [], `${path}: ${JSON.stringify(v)}`);
+        }
+        await tab.click('form[action="/staff/audit/verify"] button');
+        assert.ok((await tab.textContent('main'))?.includes('The chain is'), 'verification result shown');
+        assert.deepEqual(await seriousA11yViolations(tab), [], 'after verification');
+        // The member's own /account with a warning.
+        const own = await browser.newContext();
+        const t2 = await createSession(s.app.db(), m.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now: Math.floor(Date.now() / 1000) });
+        await own.addCookies([{ name: SESSION_COOKIE, value: t2, url: s.base }]);
+        const mine = await own.newPage();
+        await mine.goto(`${s.base}/account`);
+        assert.ok((await mine.textContent('main'))?.includes('Checked by a browser'), 'own warning shown');
+        assert.deepEqual(await seriousA11yViolations(mine), [], '/account');
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });
