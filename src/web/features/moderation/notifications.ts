@@ -2,7 +2,8 @@
  * Notifications on the site: the /notifications page and the unread count in the header.
  *
  * A notification's text is the message `<feature>.notify.<kind>` of whichever feature defines it
- * (moderation, discipline, joining, lawful, community), filled with the notification's data; a
+ * (moderation, discipline, joining, lawful, community; a kind may also be written
+ * `<feature>.<kind>`), filled with the notification's data; a
  * `link` in the data (a path on this site) makes the text a link. Unknown kinds still show, with a
  * generic text.
  *
@@ -37,8 +38,16 @@ export function installUnreadCount(app: FastifyInstance, site: Site): void {
   });
 }
 
-/** The message key of a notification kind, or null when no feature defines it. */
+/**
+ * The message key of a notification kind, or null when no feature defines it: `<feature>.notify.<kind>`,
+ * or `<feature>.notify.<rest>` for a kind written `<feature>.<rest>`.
+ */
 export function notificationKey(kind: string): MessageKey | null {
+  const dot = kind.indexOf('.');
+  if (dot > 0 && (FEATURES as readonly string[]).includes(kind.slice(0, dot))) {
+    const key = `${kind.slice(0, dot)}.notify.${kind.slice(dot + 1)}`;
+    if (key in catalogs.en) return key as MessageKey;
+  }
   for (const f of FEATURES) {
     const key = `${f}.notify.${kind}`;
     if (key in catalogs.en) return key as MessageKey;
