@@ -11,6 +11,7 @@ import { createSession } from '../../src/site/sessions.js';
 import { insertTorrent, type InsertedTorrent } from '../../src/site/torrents/read.testing.js';
 import { SESSION_COOKIE } from '../../src/web/context.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
+import { chromiumUnavailable, launchChromium, seriousA11yViolations } from '../helpers/chromium.js';
 import { startSite, type Browser, type TestSite } from '../helpers/site.js';
 
 type Member = Awaited<ReturnType<TestSite['member']>>;
@@ -484,5 +485,56 @@ describe('community pages', () => {
     assert.match((await b.get('/messages')).text, /Boîte de réception/);
     assert.match((await b.get('/friends')).text, /<h1>Amis<\/h1>/);
     assert.match((await b.get(path(tor))).text, /Commentaires \(\d+\)/);
+  });
+
+  describe('in Chromium', { skip: chromiumUnavailable() ?? false }, () => {
+    it('has no serious or critical accessibility violation on the community pages', async () => {
+      const db = s.app.db();
+      // Something in every list: a message to the moderator, a request, a friend, a news post, a contact message.
+      const now = Math.floor(Date.now() / 1000);
+      const msg = await db.insertInto('message').values({ sender_id: bob.id, recipient_id: mia.id, subject: 'Hello staff', body: '[quote=bob]earlier[/quote]Question', reply_to: null, created_at: now, read_at: null }).returning('id').executeTakeFirstOrThrow();
+      const req = await db.insertInto('request').values({ user_id: bob.id, title: 'Some request', description: 'Details', category_id: null, created_at: now }).returning('id').executeTakeFirstOrThrow();
+      await db.insertInto('friend').values({ user_id: mia.id, friend_id: bob.id, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+      await db.insertInto('news').values({ author_id: sam.id, title: 'Accessible news', body: 'Text', locale: null, created_at: now }).execute();
+      await db.insertInto('contact_message').values({ user_id: bob.id, email: null, subject: 'A question', body: 'Body', created_at: now }).execute();
+      const comment = await db.insertInto('comment').values({ torrent_id: tor.id, user_id: bob.id, body: 'A [b]comment[/b]', created_at: now }).returning('id').executeTakeFirstOrThrow();
+      const browser = await launchChromium();
+      try {
+        const pages: Array<[Member, string[]]> = [
+          [mia, [path(tor), `/comments/${comment.id}/edit`, '/requests', `/requests/${req.id}`, '/requests/new', '/messages', `/messages/${msg.id}`, '/messages/sent', `/messages/new?reply=${msg.id}`, '/friends', '/online', '/members?q=b', '/staff-team', '/contact', '/staff/contact']],
+          [sam, ['/', '/news', '/staff/news', '/staff/news/new']],
+        ];
+        for (const [who, paths] of pages) {
+          const context = await browser.newContext();
+          const token = await createSession(db, who.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now });
+          await context.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+          const tab = await context.newPage();
+          for (const p of paths) {
+            const res = await tab.goto(s.base + p);
+            assert.equal(res?.status(), 200, p);
+            const v = await seriousA11yViolations(tab);
+            assert.deepEqual(v, [], `${p}: ${JSON.stringify(v)}`);
+          }
+          await context.close();
+        }
+        // A visitor's contact form, and a comment posted without JavaScript.
+        const context = await browser.newContext();
+        const tab = await context.newPage();
+        await tab.goto(s.base + '/contact');
+        assert.deepEqual(await seriousA11yViolations(tab), [], '/contact (visitor)');
+        await context.close();
+        const member = await browser.newContext();
+        const token = await createSession(db, carol.id, { persistent: false, ttl: 3600, ip: null, userAgent: null, now });
+        await member.addCookies([{ name: SESSION_COOKIE, value: token, url: s.base }]);
+        const t2 = await member.newPage();
+        await t2.goto(s.base + path(tor));
+        await t2.fill('#comment-body', 'Posted from [i]Chromium[/i]');
+        await t2.click('.comment-form button[type="submit"]');
+        assert.ok((await t2.textContent('main'))?.includes('Your comment is posted.'), 'flash after the POST');
+        assert.ok((await t2.innerHTML('#comments')).includes('<em>Chromium</em>'), 'the comment is shown');
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });
