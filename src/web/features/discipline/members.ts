@@ -66,6 +66,13 @@ function roleName(ctx: RequestContext, role: string): string {
   return ctx.t(`members.role.${role}` as MessageKey);
 }
 
+/** The member classes' names in the reader's language (the table is small). */
+async function classNames(site: Site, ctx: RequestContext): Promise<(id: string) => string> {
+  const rows = await site.db.selectFrom('member_class').select(['id', 'name_en', 'name_fr']).execute();
+  const m = new Map(rows.map((r) => [r.id, ctx.locale === 'fr' ? r.name_fr : r.name_en]));
+  return (id) => m.get(id) ?? id;
+}
+
 async function names(site: Site, ids: Array<number | null>): Promise<Map<number, string>> {
   const wanted = [...new Set(ids.filter((x): x is number => x !== null))];
   if (wanted.length === 0) return new Map();
@@ -116,6 +123,7 @@ async function staffViewPage(req: FastifyRequest, reply: FastifyReply, site: Sit
   ]);
   const byId = await names(site, [...v.warnings, ...v.bans].flatMap((w) => [w.created_by, w.revoked_by]));
   const ban = await activeBan(site.db, m.id, now);
+  const className = await classNames(site, ctx);
   const st = (f: FormName) => (state?.form === f ? state : { values: {} as Values, errors: {} as Errors });
   const active = m.deleted_at === null;
 
@@ -123,7 +131,7 @@ async function staffViewPage(req: FastifyRequest, reply: FastifyReply, site: Sit
   <dt>${t('discipline.member.id')}</dt><dd>${m.id}</dd>
   <dt>${t('discipline.member.email')}</dt><dd>${m.email ?? '–'}${m.email && m.email_verified !== 1 ? html` <span class="badge">${t('discipline.member.unverified')}</span>` : ''}</dd>
   <dt>${t('discipline.member.role')}</dt><dd>${roleName(ctx, m.role)}</dd>
-  <dt>${t('discipline.member.class')}</dt><dd>${m.class}</dd>
+  <dt>${t('discipline.member.class')}</dt><dd>${className(m.class)}</dd>
   <dt>${t('discipline.member.joined')}</dt><dd>${time(ctx, m.created_at)}</dd>
   <dt>${t('discipline.member.last_login')}</dt><dd>${time(ctx, m.last_login_at, 'discipline.none')}</dd>
   <dt>${t('discipline.member.last_seen')}</dt><dd>${time(ctx, m.last_seen_at, 'discipline.none')}</dd>
@@ -317,6 +325,7 @@ async function searchPage(req: FastifyRequest<{ Querystring: { q?: string; page?
   const page = pageParam(req.query.page);
   const r = q.trim() === '' ? null : await searchMembers(site.db, { q, limit: SEARCH_PAGE, offset: (page - 1) * SEARCH_PAGE });
   const pages = r ? Math.max(1, Math.ceil(r.total / SEARCH_PAGE)) : 1;
+  const className = await classNames(site, ctx);
   const results = !r
     ? ''
     : r.total === 0
@@ -327,7 +336,7 @@ async function searchPage(req: FastifyRequest<{ Querystring: { q?: string; page?
 <thead><tr><th scope="col">${t('discipline.col.member')}</th><th scope="col">${t('discipline.member.role')}</th><th scope="col">${t('discipline.member.class')}</th><th scope="col">${t('discipline.member.email')}</th><th scope="col">${t('discipline.member.joined')}</th><th scope="col">${t('discipline.member.last_seen')}</th><th scope="col">${t('common.ratio')}</th><th scope="col">${t('discipline.member.status')}</th></tr></thead>
 <tbody>${r.rows.map((m) => html`<tr>
   <th scope="row"><a href="/staff/users/${m.id}">${m.username}</a></th>
-  <td>${roleName(ctx, m.role)}</td><td>${m.class}</td><td>${m.email ?? '–'}</td>
+  <td>${roleName(ctx, m.role)}</td><td>${className(m.class)}</td><td>${m.email ?? '–'}</td>
   <td>${time(ctx, m.created_at)}</td><td>${time(ctx, m.last_seen_at, 'discipline.none')}</td>
   <td>${formatRatio(locale, m.uploaded, m.downloaded)}</td>
   <td>${m.deleted_at !== null ? t('discipline.member.status.deleted') : m.enabled === 1 ? t('discipline.member.status.enabled') : html`<span class="error">${t('discipline.member.status.disabled_short')}</span>`}</td>
