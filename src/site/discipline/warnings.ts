@@ -105,7 +105,7 @@ export async function warnMember(db: Kysely<Database>, actor: Actor, target: Pic
       after: { warning: row.id, username: target.username, expires_at: w.expiresAt },
       now,
     });
-    await notify(trx, target.id, 'discipline.warned', { reason: w.reason, expires_at: w.expiresAt }, now);
+    await notify(trx, target.id, 'discipline.warned', { reason: w.reason, expires_at: w.expiresAt, link: '/account#warnings' }, now);
     return row.id;
   });
 }
@@ -127,7 +127,7 @@ export async function revokeWarning(db: Kysely<Database>, actor: Actor, warningI
       after: { warning: w.id, revoked_at: now },
       now,
     });
-    await notify(trx, w.user_id, 'discipline.warning_revoked', { reason: w.reason }, now);
+    await notify(trx, w.user_id, 'discipline.warning_revoked', { reason: w.reason, link: '/account#warnings' }, now);
     return true;
   });
 }
