@@ -150,6 +150,8 @@ describe('discipline', () => {
     assert.match(view.text, /Rude in the comments/);
 
     const own = await loggedIn(s, m);
+    const notes = await own.get('/notifications');
+    assert.match(notes.text, /<a href="\/account#warnings">You received a warning from the staff: Rude in the comments<\/a>/, 'notified, with a link');
     let account = await own.get('/account');
     assert.match(account.text, /You have 1 active warnings\./);
     assert.match(account.text, /Rude in the comments/);
@@ -186,6 +188,7 @@ describe('discipline', () => {
     assert.deepEqual(JSON.parse(a.before!), { uploaded: 1000 });
     assert.equal(JSON.parse(a.after!).uploaded, 1000 + 1.5 * 2 ** 30);
     assert.match((await staff.get(`/staff/users/${m.id}`)).text, /Go bonus: subtitles/);
+    assert.match((await (await loggedIn(s, m)).get('/notifications')).text, /The staff credited 1\.5 GiB to your upload: Go bonus: subtitles/);
     const modBrowser = await loggedIn(s, mod);
     await modBrowser.get(`/staff/users/${m.id}`);
     assert.equal((await modBrowser.post(`/staff/users/${m.id}/credit`, { amount: '1', unit: 'TiB', reason: 'me' })).status, 403, 'moderators may not grant credit');
