@@ -14,15 +14,13 @@ declare module '../../context.js' {
   }
 }
 
-/** Requests that never render a page with the header. */
-function noHeader(url: string): boolean {
-  return url.startsWith('/static/') || url.startsWith('/healthz') || url.startsWith('/readyz') || url.startsWith('/rss/') || url.endsWith('.svg') || url.endsWith('/download');
-}
+/** Requests that never render a page with the header (static files, feeds, JSON, downloads). */
+const NOT_PAGES = /^\/(static\/|healthz|readyz|rss\/|search\/suggest|opensearch\.xml)|\/download$|\.svg$/;
 
 export function installUnreadCount(app: FastifyInstance, site: Site): void {
   app.addHook('preHandler', async (req) => {
     const ctx = req.ctx;
-    if (!ctx?.user || req.method !== 'GET' || noHeader(req.url.split('?')[0]!)) return;
+    if (!ctx?.user || req.method !== 'GET' || NOT_PAGES.test(req.url.split('?')[0]!)) return;
     ctx.unreadMessages = await unreadMessageCount(site.db, ctx.user.id);
   });
 }
