@@ -123,7 +123,7 @@ function classesSection(ctx: RequestContext, classes: MemberClass[], errors: Fie
   return html`<section class="panel" aria-labelledby="h-classes">
 <h2 id="h-classes">${t('joining.staff.classes.title')}</h2>
 <p>${t('joining.staff.classes.intro')}</p>
-<form method="post" action="/staff/joining/classes" class="form" novalidate>
+<form method="post" action="/staff/joining/classes" class="joining-classes-form" novalidate>
 ${csrfField(ctx)}
 <div class="table-wrap"><table class="joining-table joining-classes">
 <caption class="visually-hidden">${t('joining.staff.classes.title')}</caption>
