@@ -279,6 +279,10 @@ describe('joining (web)', () => {
       const grand = (await findUserByUsername(db, 'Grandchild'))!;
       const nested = new RegExp(`<a href="/u/${inviter.id}">inviter</a>[\\s\\S]*?<ul><li><a href="/u/${invitee.id}">Invitee</a>[\\s\\S]*?<ul><li><a href="/u/${grand.id}">Grandchild</a>`);
       assert.match(tree.text, nested, 'inviter > Invitee > Grandchild');
+      // The staff view of the invitee names the inviter.
+      const view = await sb.get(`/staff/users/${invitee.id}`);
+      assert.equal(view.status, 200);
+      assert.ok(view.text.includes(`<a href="/staff/users/${inviter.id}">inviter</a>`), 'the inviter on the staff view');
       const sub = await sb.get(`/staff/invites?root=${invitee.id}`);
       assert.ok(!sub.text.includes(`<a href="/u/${inviter.id}">inviter</a>`), 'a branch only');
       // Staff revoke someone's pending invitation, audited.
@@ -448,6 +452,9 @@ describe('joining (web)', () => {
       const adminProfile = await b.get(`/u/${adminId}`);
       assert.ok(adminProfile.text.includes('<span class="badge role">Administrator</span>') || adminProfile.text.includes('class="badge role"'), 'staff roles shown beside the class');
       assert.equal((await listNotifications(db, up.id))[0]?.kind, 'joining.class_promoted');
+      const cb = await loginAs(s, 'climber', up.password);
+      const notes = await cb.get('/notifications');
+      assert.ok(notes.text.includes(inHtml('Congratulations: you were promoted from Member to Power member.')), 'the notification reads well');
       assert.equal((await listNotifications(db, down.id))[0]?.kind, 'joining.class_demoted');
       assert.equal((await findUserById(db, adminId))!.role, 'admin', 'roles untouched');
     });
