@@ -13,7 +13,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { forEachPeerBaselinePage } from './db/ledger.repository.js';
 import { directLedgerWriter, sqliteWorkerLedgerWriter, type LedgerWriter } from './db/ledger-writer.js';
 import type { Database } from './db/schema.js';
-import { flushLedger, pruneLedgerTables, refreshAccess, sweepPeers } from './jobs/tracker-jobs.js';
+import { downloadRefusal } from './db/user.repository.js';
+import { flushLedger, pruneLedgerTables, refreshAccess, refreshBlocklist, refreshFreeleech, sweepPeers } from './jobs/tracker-jobs.js';
 import { Periodic } from './jobs/periodic.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/log.js';
@@ -144,6 +145,17 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     async torrentChanged(torrentId) {
       const t = await db().selectFrom('torrent').selectAll().where('id', '=', torrentId).executeTakeFirst();
       const swarms = await db().selectFrom('torrent_swarm').select('info_hash').where('torrent_id', '=', torrentId).execute();
+      // The blocklist entries of these swarms (a 64-hex v2 entry blocks its 40-hex swarm hash).
+      if (swarms.length > 0) {
+        const hashes = swarms.map((r) => r.info_hash);
+        const blocks = await db()
+          .selectFrom('infohash_block')
+          .select(['info_hash', 'reason'])
+          .where((eb) => eb(eb.fn('substr', ['info_hash', eb.val(1), eb.val(40)]), 'in', hashes))
+          .orderBy('info_hash')
+          .execute();
+        for (const h of hashes) access.setBlocked(h, blocks.find((b) => b.info_hash.slice(0, 40) === h)?.reason ?? null);
+      }
       for (const { info_hash } of swarms) {
         if (!t) access.removeTorrent(info_hash);
         else
@@ -154,14 +166,21 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
             deletedAt: t.deleted_at,
             uploadFactor: t.upload_factor,
             downloadFactor: t.download_factor,
+            factorsUntil: t.factors_until,
           });
       }
     },
     async userChanged(userId, previousPasskey) {
       if (previousPasskey) access.removePasskey(previousPasskey);
-      const u = await db().selectFrom('user').select(['passkey', 'enabled', 'disabled_reason']).where('id', '=', userId).executeTakeFirst();
-      if (u) access.setUser(u.passkey, { id: userId, enabled: u.enabled === 1, disabledReason: u.disabled_reason });
+      const u = await db()
+        .selectFrom('user')
+        .select(['passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason'])
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (u) access.setUser(u.passkey, { id: userId, enabled: u.enabled === 1, disabledReason: u.disabled_reason, downloadRefused: downloadRefusal(u) });
     },
+    blocklistChanged: () => refreshBlocklist(db(), access),
+    freeleechChanged: () => refreshFreeleech(db(), access, clock),
     swarmCounts(infoHashes) {
       if (!runTracker) return null;
       const r = store.scrape(infoHashes as Parameters<PeerStore['scrape']>[0]);

@@ -201,6 +201,20 @@ export const configSchema = {
     invite_ttl: seconds(1209600, { min: 3600 }, 'How long an invitation link stays valid.'),
     class_interval: seconds(3600, { min: 60 }, 'How often member classes are recomputed (promotions, demotions), monthly invitation quotas refilled and old login IPs deleted.'),
   },
+  rules: {
+    interval: seconds(300, { min: 10 }, 'How often the sharing rules are evaluated (ratio watch, hit-and-run, download restrictions).'),
+    min_ratio: num(1, { min: 0, max: 100 }, 'Minimum ratio (credited upload / credited download) a member must keep (0 = no ratio rule; as T411, 1.0).'),
+    ratio_grace: int(5368709120, { min: 0 }, 'Credited download, in bytes, below which the ratio rule does not apply yet (default 5 GiB).'),
+    ratio_watch: seconds(1209600, { min: 60 }, 'How long a member below the minimum ratio has to recover before their downloads are refused (seeding stays allowed).'),
+    hnr_enabled: bool(true, 'Watch hit-and-runs: a member who completes a torrent must seed it for `hnr_seed_time` or reach `hnr_ratio` on it within `hnr_window`.'),
+    hnr_seed_time: seconds(259200, { min: 0 }, 'Seeding time on a completed torrent that satisfies the hit-and-run rule (default 72 hours).'),
+    hnr_ratio: num(1, { min: 0, max: 100 }, 'Ratio on a completed torrent (upload / download on it, as reported by the client) that satisfies the hit-and-run rule (0 = seeding time only).'),
+    hnr_window: seconds(1209600, { min: 3600 }, 'Time after completing a torrent within which the hit-and-run rule must be satisfied.'),
+    hnr_prewarn: seconds(172800, { min: 0 }, 'How long before the hit-and-run deadline the member is sent a reminder (0 = none).'),
+    hnr_warning_ttl: seconds(2592000, { min: 3600 }, 'How long a hit-and-run warning stays active.'),
+    hnr_max_warnings: int(3, { min: 0, max: 1000 }, 'Active hit-and-run warnings from which the member\'s downloads are refused (0 = never restrict).'),
+    token_duration: seconds(172800, { min: 3600 }, 'How long a freeleech token makes one torrent free for the member who spends it.'),
+  },
   privacy: {
     login_ip_days: int(
       90,

@@ -163,6 +163,8 @@ export interface TrackerTorrent {
   deletedAt: number | null;
   uploadFactor: number;
   downloadFactor: number;
+  /** Epoch seconds after which the factors fall back to 1; null: no expiry. */
+  factorsUntil: number | null;
 }
 
 /**
@@ -181,6 +183,7 @@ export async function listTrackerTorrents(db: Kysely<Database>, opts: { deletedS
       'torrent.deleted_at',
       'torrent.upload_factor',
       'torrent.download_factor',
+      'torrent.factors_until',
     ])
     .where((eb) =>
       eb.or([
@@ -198,6 +201,7 @@ export async function listTrackerTorrents(db: Kysely<Database>, opts: { deletedS
     deletedAt: r.deleted_at,
     uploadFactor: r.upload_factor,
     downloadFactor: r.download_factor,
+    factorsUntil: r.factors_until,
   }));
 }
 

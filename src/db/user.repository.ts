@@ -215,12 +215,23 @@ export interface TrackerUser {
   passkey: string;
   enabled: boolean;
   disabledReason: string | null;
+  /** The tracker's answer to this member's download announces when the sharing rules refuse them. */
+  downloadRefused: string | null;
+}
+
+/** The failure reason for a member's refused downloads, from the user row's columns. */
+export function downloadRefusal(r: { download_refused: number; download_refused_reason: string | null }): string | null {
+  return r.download_refused === 1 ? r.download_refused_reason || 'Downloading is suspended for your account; seeding is allowed' : null;
 }
 
 /** Every member's passkey and state, for the tracker's access cache. */
 export async function listTrackerUsers(db: Kysely<Database>): Promise<TrackerUser[]> {
-  const rows = await db.selectFrom('user').select(['id', 'passkey', 'enabled', 'disabled_reason']).orderBy('id').execute();
-  return rows.map((r) => ({ id: r.id, passkey: r.passkey, enabled: r.enabled === 1, disabledReason: r.disabled_reason }));
+  const rows = await db
+    .selectFrom('user')
+    .select(['id', 'passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason'])
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, passkey: r.passkey, enabled: r.enabled === 1, disabledReason: r.disabled_reason, downloadRefused: downloadRefusal(r) }));
 }
 
 /** How many members have the admin role (only enabled ones with `enabledOnly`). */

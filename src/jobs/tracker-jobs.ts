@@ -10,6 +10,8 @@ import type { LedgerWriter } from '../db/ledger-writer.js';
 import { listTrackerUsers } from '../db/user.repository.js';
 import { listTrackerTorrents } from '../db/torrent.repository.js';
 import { listClientRules } from '../db/client-rule.repository.js';
+import { blockedSwarmHashes } from '../site/lawful/blocklist.js';
+import { listFactorWindows, listTokenUses } from '../site/rules/freeleech.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -45,19 +47,42 @@ export async function flushLedger(writer: LedgerWriter, ledger: Ledger, log: Log
   return true;
 }
 
-/** Reloads passkeys, torrents and client rules from the database into the access cache. */
+/**
+ * Reloads passkeys (with the members' download refusals), torrents (with their factors), client
+ * rules, the info-hash blocklist, freeleech windows and tokens from the database into the access
+ * cache.
+ */
 export async function refreshAccess(db: Kysely<Database>, access: AccessCache, clock: Clock, unregisteredReasonTtl: number): Promise<void> {
   const now = Math.floor(clock.nowMs() / 1000);
-  const [users, torrents, rules] = await Promise.all([
+  const [users, torrents, rules, blocked, windows, tokens] = await Promise.all([
     listTrackerUsers(db),
     listTrackerTorrents(db, { deletedSince: now - unregisteredReasonTtl }),
     listClientRules(db),
+    blockedSwarmHashes(db),
+    listFactorWindows(db, now),
+    listTokenUses(db, now),
   ]);
   access.replaceAll({
     users,
     torrents,
     rules: rules.map((r) => ({ prefix: r.prefix, action: r.action })),
+    blocked,
+    windows,
+    tokens,
   });
+}
+
+/** Reloads the info-hash blocklist alone (TrackerLink.blocklistChanged). */
+export async function refreshBlocklist(db: Kysely<Database>, access: AccessCache): Promise<void> {
+  access.setBlocklist(await blockedSwarmHashes(db));
+}
+
+/** Reloads freeleech windows and tokens alone (TrackerLink.freeleechChanged). */
+export async function refreshFreeleech(db: Kysely<Database>, access: AccessCache, clock: Clock): Promise<void> {
+  const now = Math.floor(clock.nowMs() / 1000);
+  const [windows, tokens] = await Promise.all([listFactorWindows(db, now), listTokenUses(db, now)]);
+  access.setWindows(windows);
+  access.setTokens(tokens);
 }
 
 export async function sweepPeers(store: PeerStore, clock: Clock, peerTimeout: number): Promise<void> {

@@ -32,6 +32,10 @@ export interface TrackerLink {
    * caller), or null when no tracker runs in this process (then the database copy is used).
    */
   swarmCounts(infoHashes: readonly string[]): Array<{ complete: number; incomplete: number }> | null;
+  /** The info-hash blocklist changed: reload it into the access cache (absent: no tracker here). */
+  blocklistChanged?(): Promise<void>;
+  /** Freeleech windows or tokens changed: reload them into the access cache. */
+  freeleechChanged?(): Promise<void>;
 }
 
 export interface AnnounceUrls {

@@ -10,6 +10,11 @@ export interface AccessUser {
   id: number;
   enabled: boolean;
   disabledReason: string | null;
+  /**
+   * Set when the sharing rules refuse this member's downloads (ratio, hit-and-runs): the
+   * `failure reason` answered to an announce with `left > 0`. Seeding stays allowed.
+   */
+  downloadRefused?: string | null;
 }
 
 export type TorrentStatus = 'active' | 'pending' | 'deleted';
@@ -22,6 +27,25 @@ export interface AccessTorrent {
   deletedAt: number | null;
   uploadFactor: number;
   downloadFactor: number;
+  /** Epoch seconds after which the torrent's factors fall back to 1 (null or absent: no expiry). */
+  factorsUntil?: number | null;
+}
+
+/** A site-wide freeleech or multiplier window (freeleech_window). */
+export interface FactorWindow {
+  /** Epoch seconds: in force from startsAt (inclusive) to endsAt (exclusive). */
+  startsAt: number;
+  endsAt: number;
+  uploadFactor: number;
+  downloadFactor: number;
+}
+
+/** A freeleech token a member spent on a torrent (freeleech_token_use). */
+export interface TokenUse {
+  userId: number;
+  torrentId: number;
+  /** Epoch seconds. */
+  expiresAt: number;
 }
 
 export interface ClientRule {
@@ -34,6 +58,12 @@ export interface AccessSnapshot {
   users: ReadonlyArray<AccessUser & { passkey: string }>;
   torrents: ReadonlyArray<AccessTorrent & { infoHash: string }>;
   rules: readonly ClientRule[];
+  /** Blocked swarm hashes (40 hex) with their reasons; absent leaves the blocklist as it is. */
+  blocked?: ReadonlyMap<string, string>;
+  /** Freeleech windows not over yet; absent leaves them as they are. */
+  windows?: readonly FactorWindow[];
+  /** Freeleech tokens not expired yet; absent leaves them as they are. */
+  tokens?: readonly TokenUse[];
 }
 
 interface PrefixRule {
@@ -46,6 +76,16 @@ export class AccessCache {
   private swarms = new Map<string, AccessTorrent>();
   private allow: PrefixRule[] = [];
   private deny: PrefixRule[] = [];
+  /** Swarm hash (40 hex) → reason. */
+  private blocked = new Map<string, string>();
+  private windows: FactorWindow[] = [];
+  /** Member → torrent → token expiry (epoch seconds). */
+  private tokens = new Map<number, Map<number, number>>();
+  // The window factors in force over [winFrom, winUntil): recomputed only when `now` leaves it.
+  private winFrom = 0;
+  private winUntil = -1;
+  private winUp = 0;
+  private winDown = Infinity;
 
   /**
    * @param staticRules client rules from the configuration (always applied, on top of the
@@ -67,6 +107,102 @@ export class AccessCache {
     this.passkeys = passkeys;
     this.swarms = swarms;
     this.setRules(s.rules);
+    if (s.blocked) this.setBlocklist(s.blocked);
+    if (s.windows) this.setWindows(s.windows);
+    if (s.tokens) this.setTokens(s.tokens);
+  }
+
+  /** Replaces the blocklist: swarm hash (40 lowercase hex) → reason. */
+  setBlocklist(blocked: ReadonlyMap<string, string>): void {
+    this.blocked = new Map(blocked);
+  }
+
+  /** Blocks one swarm hash (reason: the staff's), or unblocks it with null. */
+  setBlocked(infoHash: string, reason: string | null): void {
+    if (reason === null) this.blocked.delete(infoHash);
+    else this.blocked.set(infoHash, reason);
+  }
+
+  /** Why this info hash is blocked (the staff's reason), or undefined when it is not. */
+  blockedReason(infoHash: InfoHash | string): string | undefined {
+    return this.blocked.size === 0 ? undefined : this.blocked.get(infoHash);
+  }
+
+  /** Replaces the site-wide freeleech windows. */
+  setWindows(windows: readonly FactorWindow[]): void {
+    this.windows = windows.map((w) => ({ ...w }));
+    this.winUntil = -1;
+  }
+
+  /** Replaces the freeleech tokens in use. */
+  setTokens(tokens: readonly TokenUse[]): void {
+    const m = new Map<number, Map<number, number>>();
+    for (const t of tokens) {
+      let per = m.get(t.userId);
+      if (per === undefined) m.set(t.userId, (per = new Map()));
+      if ((per.get(t.torrentId) ?? 0) < t.expiresAt) per.set(t.torrentId, t.expiresAt);
+    }
+    this.tokens = m;
+  }
+
+  /** Adds one token (a member just spent it). */
+  addToken(t: TokenUse): void {
+    let per = this.tokens.get(t.userId);
+    if (per === undefined) this.tokens.set(t.userId, (per = new Map()));
+    if ((per.get(t.torrentId) ?? 0) < t.expiresAt) per.set(t.torrentId, t.expiresAt);
+  }
+
+  /**
+   * The upload factor credited at `now` (epoch seconds): the largest of the torrent's own factor
+   * (1 once its `factorsUntil` has passed) and the factor of any window in force.
+   */
+  uploadFactor(t: AccessTorrent, now: number): number {
+    const own = t.factorsUntil != null && now >= t.factorsUntil ? 1 : t.uploadFactor;
+    if (this.windows.length === 0) return own;
+    if (now < this.winFrom || now >= this.winUntil) this.computeWindows(now);
+    return own > this.winUp ? own : this.winUp;
+  }
+
+  /**
+   * The download factor credited at `now`: the smallest of the torrent's own factor (1 once its
+   * `factorsUntil` has passed), the factor of any window in force, and 0 when the member has a
+   * freeleech token on the torrent.
+   */
+  downloadFactor(userId: number, t: AccessTorrent, now: number): number {
+    let f = t.factorsUntil != null && now >= t.factorsUntil ? 1 : t.downloadFactor;
+    if (this.windows.length !== 0) {
+      if (now < this.winFrom || now >= this.winUntil) this.computeWindows(now);
+      if (this.winDown < f) f = this.winDown;
+    }
+    if (f > 0 && this.tokens.size !== 0) {
+      const until = this.tokens.get(userId)?.get(t.torrentId);
+      if (until !== undefined && now < until) f = 0;
+    }
+    return f;
+  }
+
+  /** The factors of the windows in force at `now`, and the span over which they stay so. */
+  private computeWindows(now: number): void {
+    let up = 0;
+    let down = Infinity;
+    let from = -Infinity;
+    let until = Infinity;
+    for (const w of this.windows) {
+      if (now >= w.startsAt && now < w.endsAt) {
+        if (w.uploadFactor > up) up = w.uploadFactor;
+        if (w.downloadFactor < down) down = w.downloadFactor;
+        if (w.startsAt > from) from = w.startsAt;
+        if (w.endsAt < until) until = w.endsAt;
+      } else if (w.startsAt > now) {
+        if (w.startsAt < until) until = w.startsAt;
+      } else if (w.endsAt > from) {
+        from = w.endsAt;
+      }
+    }
+    this.winUp = up;
+    this.winDown = down;
+    this.winFrom = from;
+    this.winUntil = until;
   }
 
   setRules(rules: readonly ClientRule[]): void {

@@ -10,7 +10,7 @@
 import type { AnnounceRequest, ScrapeRequest } from '../protocol/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { InfoHash, MaybePromise } from '../shared/types.js';
-import type { AccessCache, AccessTorrent } from './access-cache.js';
+import type { AccessCache, AccessTorrent, AccessUser } from './access-cache.js';
 import { KeyedRows } from './keyed-rows.js';
 import type { Ledger } from './ledger.js';
 import type { AnnounceOutcome, PeerStore, SwarmCounts } from './peer-store.js';
@@ -58,7 +58,9 @@ export type RefusalCode =
   | 'pending_torrent'
   | 'client_refused'
   | 'peer_limit'
-  | 'full_scrape_disabled';
+  | 'full_scrape_disabled'
+  | 'blocked_torrent'
+  | 'download_refused';
 
 export interface AnnounceAnswer {
   ok: true;
@@ -95,6 +97,8 @@ export class TrackerService {
   private readonly peerScratch = Buffer.alloc(20);
   /** TrackerRules.baselineRefresh. */
   private readonly refresh: number;
+  /** The member authenticate() found last (announce is synchronous up to the peer store). */
+  private authUser: AccessUser | null = null;
 
   constructor(
     private readonly rules: TrackerRules,
@@ -153,6 +157,7 @@ export class TrackerService {
     const u = this.access.user(passkey);
     if (u === undefined) return refuse('unknown_passkey', 'Unknown passkey: download the .torrent again from the site');
     if (!u.enabled) return refuse('account_disabled', 'Account disabled' + (u.disabledReason ? ': ' + u.disabledReason : ''));
+    this.authUser = u;
     return u.id;
   }
 
@@ -170,8 +175,15 @@ export class TrackerService {
   }
 
   announce(req: AnnounceRequest, passkey: string | null, ip: Uint8Array): MaybePromise<AnnounceAnswer | Refusal> {
+    // A blocked info hash is refused in every mode, before anything else.
+    const blocked = this.access.blockedReason(req.infoHash);
+    if (blocked !== undefined) return refuse('blocked_torrent', blocked ? 'Torrent blocked: ' + blocked : 'Torrent blocked');
+    this.authUser = null;
     const userId = this.authenticate(passkey);
     if (typeof userId !== 'number') return userId;
+    // Sharing rules: a member whose downloads are refused may still seed (and stop).
+    const u = this.authUser as AccessUser | null;
+    if (u !== null && u.downloadRefused && req.left > 0 && req.event !== 'stopped') return refuse('download_refused', u.downloadRefused);
     const torrent = this.authorizeTorrent(req.infoHash);
     if (torrent !== null && 'ok' in torrent) return torrent;
     const clientRefusal = this.access.clientRefusal(req.peerId);
@@ -249,8 +261,9 @@ export class TrackerService {
       t.torrentId,
       rawUp,
       rawDown,
-      Math.round(rawUp * t.uploadFactor),
-      Math.round(rawDown * t.downloadFactor),
+      // Effective factors: the torrent's (until its factors_until), site-wide windows, tokens.
+      Math.round(rawUp * this.access.uploadFactor(t, now)),
+      Math.round(rawDown * this.access.downloadFactor(userId, t, now)),
       wasSeeder ? credited : 0,
       !o.isNew && !wasSeeder ? credited : 0,
       req.event === 'completed',
