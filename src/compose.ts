@@ -38,6 +38,7 @@ import { installDefaultGrants } from './site/staff/policy.js';
 import { liftExpiredBans } from './site/discipline/warnings.js';
 import { installDefaultClasses } from './site/joining/classes.js';
 import { runJoiningJobs } from './site/joining/jobs.js';
+import { runRules } from './site/rules/enforce.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
 
@@ -315,6 +316,13 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         // Bans end at their expiry: the account is enabled again and the tracker told.
         const s = site;
         const j = new Periodic('ban-expiry', 60 * 1000, async () => void (await liftExpiredBans(s, s.now())), log);
+        jobs.push(j);
+        j.start();
+      }
+      {
+        // Sharing rules: ratio watch, hit-and-runs, download refusals (src/site/rules/enforce.ts).
+        const s = site;
+        const j = new Periodic('sharing-rules', config.rules.interval * 1000, async () => void (await runRules(s, s.now())), log);
         jobs.push(j);
         j.start();
       }
