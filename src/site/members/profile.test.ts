@@ -98,6 +98,20 @@ forEachDialect((name, open) => {
       assert.deepEqual(wide.seeding.map((r) => r.id), [seed.id, old.id]);
       const none = await currentActivity(db, otherId, { now, peerTimeout: 2700, includePending: true, limit: 10 });
       assert.deepEqual(none, { seeding: [], leeching: [] });
+      // An uploader seeding from the start never completes: seed time without leech time is seeding;
+      // leech time without completion is leeching.
+      const own = await insertTorrent(db, { raw: raw(), uploaderId: otherId });
+      const partial = await insertTorrent(db, { raw: raw(), uploaderId: uid });
+      await db
+        .insertInto('user_torrent')
+        .values([
+          { user_id: otherId, torrent_id: own.id, completed_at: null, first_seen_at: now - 900, last_seen_at: now - 10, seed_time: 600, leech_time: 0 },
+          { user_id: otherId, torrent_id: partial.id, completed_at: null, first_seen_at: now - 900, last_seen_at: now - 10, seed_time: 0, leech_time: 600 },
+        ])
+        .execute();
+      const uploader = await currentActivity(db, otherId, { now, peerTimeout: 2700, includePending: false, limit: 10 });
+      assert.deepEqual(uploader.seeding.map((r) => r.id), [own.id]);
+      assert.deepEqual(uploader.leeching.map((r) => r.id), [partial.id]);
     });
 
     it('toggles bookmarks', async () => {

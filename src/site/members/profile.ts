@@ -5,11 +5,12 @@
  *
  * "Now" is an approximation from user_torrent, which the ledger keeps per member and torrent (not
  * per peer): a torrent counts when the member's last announce on it is within the tracker's peer
- * timeout, and as seeding when the member has completed it at some time (completed_at set). A
+ * timeout, and as seeding when the member has completed it at some time (completed_at set) or has
+ * only ever seeded it (seed time credited, no leech time: an uploader seeding from the start). A
  * member who completed a torrent, deleted the data and downloads it again shows as seeding; one
  * who stopped cleanly stays listed until the timeout passes.
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, User, UserPrivacy } from '../../db/schema.js';
 import { isStaff, torrentListQuery, type TorrentListRow } from '../torrents/read.js';
 
@@ -110,6 +111,13 @@ export interface CurrentActivity {
  * approximation), most recent first, at most `limit` of each. Deleted torrents are left out, and
  * pending ones unless `includePending`.
  */
+/**
+ * Seeding: the member completed the torrent at some time, or has only ever seeded it (seed time
+ * credited and no leech time: an uploader, or a member who arrived with the complete data).
+ */
+const isSeeding = (eb: ExpressionBuilder<Database & { user_torrent: Database['user_torrent'] }, 'user_torrent'>) =>
+  eb.or([eb('user_torrent.completed_at', 'is not', null), eb.and([eb('user_torrent.seed_time', '>', 0), eb('user_torrent.leech_time', '=', 0)])]);
+
 export async function currentActivity(
   db: Kysely<Database>,
   userId: number,
@@ -125,8 +133,8 @@ export async function currentActivity(
     return q;
   };
   const [seeding, leeching] = await Promise.all([
-    base().where('user_torrent.completed_at', 'is not', null).orderBy('user_torrent.last_seen_at', 'desc').orderBy('torrent.id', 'desc').limit(o.limit).execute(),
-    base().where('user_torrent.completed_at', 'is', null).orderBy('user_torrent.last_seen_at', 'desc').orderBy('torrent.id', 'desc').limit(o.limit).execute(),
+    base().where(isSeeding).orderBy('user_torrent.last_seen_at', 'desc').orderBy('torrent.id', 'desc').limit(o.limit).execute(),
+    base().where((eb) => eb.not(isSeeding(eb))).orderBy('user_torrent.last_seen_at', 'desc').orderBy('torrent.id', 'desc').limit(o.limit).execute(),
   ]);
   return { seeding: seeding as ActivityRow[], leeching: leeching as ActivityRow[] };
 }
