@@ -29,7 +29,7 @@ async function torrentOf(s: TestSite, uploaderId: number | null = null): Promise
   return t;
 }
 
-function announce(s: TestSite, passkey: string | null, t: InsertedTorrent | string, p: { peerId?: Buffer; up?: number; down?: number; left?: number; event?: string } = {}): Promise<HttpReply> {
+function announce(s: TestSite, passkey: string | null, t: InsertedTorrent | string, p: { peerId?: Buffer; up?: number; down?: number; left?: number; event?: 'started' | 'completed' | 'stopped' } = {}): Promise<HttpReply> {
   const url = passkey === null ? `${s.listening.httpTracker!}/announce` : `${s.listening.httpTracker!}/${passkey}/announce`;
   return httpAnnounce(url, {
     infoHash: Buffer.from(typeof t === 'string' ? t : t.infoHashV1!, 'hex'),
@@ -79,6 +79,14 @@ describe('sharing rules at the tracker (private mode)', () => {
     assert.equal(u.download_refused, 0, 'not refused during the watch');
     assert.ok((await notifications(s, m.id)).includes('members.ratio_watch'), 'the member is told of the watch');
     assert.equal((await announce(s, m.passkey, t)).failure, null, 'downloading allowed during the watch');
+    const mb = s.browser();
+    assert.equal((await mb.login('leecher', m.password)).status, 200, 'logged in');
+    const profile = await mb.get(`/u/${m.id}`);
+    assert.match(profile.text, /Ratio watch: the ratio is 0\.40, below the minimum of 1\.00/, 'the watch is shown on the profile with its deadline');
+    const other = s.browser();
+    const om = await s.member('onlooker');
+    assert.equal((await other.login('onlooker', om.password)).status, 200, 'logged in');
+    assert.doesNotMatch((await other.get(`/u/${m.id}`)).text, /Ratio watch/, 'other members do not see it');
 
     const cfg = s.app.config.rules;
     await runRules(s.app.site(), t0 + cfg.ratio_watch + 1);
@@ -259,6 +267,12 @@ describe('sharing rules at the tracker (private mode)', () => {
     const refused = await announce(s, m.passkey, t2, { left: 100 });
     assert.equal(refused.failure, '4 active hit-and-run warnings (limit 3): downloading is suspended until one expires; seeding is allowed');
     assert.equal((await announce(s, m.passkey, t2, { left: 0 })).failure, null, 'seeding allowed');
+    const rb = s.browser();
+    assert.equal((await rb.login('runner', m.password)).status, 200, 'logged in');
+    const page = await rb.get(`/u/${m.id}`);
+    assert.match(page.text, /Downloading is suspended: 4 active hit-and-run warnings/, 'the refusal is shown');
+    assert.equal((page.text.match(/<tr class="hnr-warned">/g) ?? []).length, 4, 'the H&R list shows the warned torrents');
+    assert.match(page.text, /<tr class="hnr-satisfied">/, 'and the satisfied one');
 
     // Warnings expire: the restriction is lifted.
     await runRules(site, deadline + 2 + cfg.hnr_warning_ttl);

@@ -48,6 +48,11 @@ async function immuneIds(db: Kysely<Database>, ids: readonly number[]): Promise<
   return out;
 }
 
+/** A date for notification texts (stored as data, shown in any language): "2026-05-01 14:00 UTC". */
+export function utcDate(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
 export function formatRatio(uploaded: number, downloaded: number): string {
   return downloaded > 0 ? (uploaded / downloaded).toFixed(2) : '∞';
 }
@@ -99,7 +104,7 @@ export async function updateRatioWatch(db: Kysely<Database>, cfg: RulesConfig, n
           trx,
           r.id,
           'members.ratio_watch',
-          { ratio: formatRatio(r.uploaded, r.downloaded), min: min.toFixed(2), deadline: now + cfg.ratio_watch, link: '/account' },
+          { ratio: formatRatio(r.uploaded, r.downloaded), min: min.toFixed(2), deadline: utcDate(now + cfg.ratio_watch), link: `/u/${r.id}` },
           now,
         );
       });
@@ -205,13 +210,13 @@ export async function updateHnr(db: Kysely<Database>, cfg: RulesConfig, now: num
             expires_at: now + cfg.hnr_warning_ttl,
           })
           .execute();
-        await notify(trx, r.user_id, 'members.hnr_warned', { torrent: r.name, expires: now + cfg.hnr_warning_ttl, link }, now);
+        await notify(trx, r.user_id, 'members.hnr_warned', { torrent: r.name, expires: utcDate(now + cfg.hnr_warning_ttl), link }, now);
       });
       res.warned++;
     } else if (r.status === 'watching' && cfg.hnr_prewarn > 0 && r.deadline - cfg.hnr_prewarn <= now) {
       await inTransaction(db, async (trx) => {
         await setStatus(trx, r, 'prewarned');
-        await notify(trx, r.user_id, 'members.hnr_prewarn', { torrent: r.name, deadline: r.deadline, link }, now);
+        await notify(trx, r.user_id, 'members.hnr_prewarn', { torrent: r.name, deadline: utcDate(r.deadline), link }, now);
       });
       res.prewarned++;
     }
@@ -272,7 +277,7 @@ export async function updateRestrictions(db: Kysely<Database>, cfg: RulesConfig,
         .execute();
       const wasRefused = current.some((c) => c.id === ch.userId);
       if (ch.reason === null) await notify(trx, ch.userId, 'members.download_restored', {}, now);
-      else if (!wasRefused) await notify(trx, ch.userId, 'members.download_refused', { reason: ch.reason, link: '/account' }, now);
+      else if (!wasRefused) await notify(trx, ch.userId, 'members.download_refused', { reason: ch.reason, link: `/u/${ch.userId}` }, now);
     });
   }
   return changes;

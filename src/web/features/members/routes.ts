@@ -23,6 +23,7 @@ import { parseId } from '../torrent/links.js';
 import { memberOrLogin } from '../torrent/login.js';
 import { renderTorrentList } from '../torrent/table.js';
 import { chartText, trafficChartSvg } from './chart.js';
+import { rulesSection } from './rules.js';
 import { profileActions } from '../community/people-routes.js';
 import { viewerCan } from '../../staff.js';
 
@@ -116,6 +117,9 @@ ${renderTorrentList(ctx, withLiveCounts(site.tracker, rows), { caption: t('membe
 ${total > rows.length ? html`<p class="note">${t('members.uploads.more', { shown: rows.length, n: total })}${self ? html` <a href="/my/torrents">${t('common.nav.mytorrents')}</a>` : ''}</p>` : ''}
 </section>`);
     }
+
+    // The sharing rules' state (ratio watch, refusal, hit-and-runs): the member and the staff only.
+    if (self || access.full) sections.unshift(await rulesSection(ctx, site, m, now));
 
     const hidden = !access.stats || !access.activity;
     const communityActions = await profileActions(ctx, m);

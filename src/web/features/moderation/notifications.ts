@@ -25,7 +25,7 @@ declare module '../../context.js' {
   }
 }
 
-const FEATURES = ['moderation', 'discipline', 'joining', 'lawful', 'community'] as const;
+const FEATURES = ['moderation', 'discipline', 'joining', 'lawful', 'community', 'members'] as const;
 
 /** Paths whose answers are not pages (no header to fill). */
 const NOT_PAGES = /^\/(static\/|healthz|readyz|rss\/|search\/suggest|opensearch\.xml)|\/download$|\.svg$/;
