@@ -200,6 +200,35 @@ describe('sharing rules at the tracker (private mode)', () => {
     assert.equal((await userTorrent(s, a.id, t.id)).downloaded, 1000, 'an expired token no longer applies');
   });
 
+  it('shows freeleech badges and spends a token from the torrent page', async () => {
+    const m = await s.member('clicker');
+    const t = await torrentOf(s, admin.id);
+    const db = s.app.db();
+    await db.updateTable('user').set({ freeleech_tokens: 2 }).where('id', '=', m.id).execute();
+    const b = s.browser();
+    assert.equal((await b.login('clicker', m.password)).status, 200, 'logged in');
+    let page = await b.get(`/torrents/${t.id}`);
+    assert.equal(page.status, 200, 'torrent page');
+    assert.match(page.text, /Spend a freeleech token \(2 left\)/, 'the token button');
+    const r = await b.post(`/torrents/${t.id}/freeleech-token`, {});
+    assert.equal(r.status, 303, 'redirected after spending');
+    page = await b.get(`/torrents/${t.id}`);
+    assert.match(page.text, /Token active: free for you/, 'the token badge');
+    assert.doesNotMatch(page.text, /Spend a freeleech token/, 'no second token on the same torrent');
+    assert.equal((await user(s, m.id)).freeleech_tokens, 1, 'one token spent');
+    const missing = await b.post(`/torrents/${t.id}/freeleech-token`, {}, { csrf: false });
+    assert.equal(missing.status, 403, 'CSRF checked');
+
+    await db.updateTable('torrent').set({ download_factor: 0, upload_factor: 2, factors_until: nowS() + 86400 }).where('id', '=', t.id).execute();
+    const other = await s.member('viewer');
+    const ob = s.browser();
+    assert.equal((await ob.login('viewer', other.password)).status, 200, 'logged in');
+    const p2 = await ob.get(`/torrents/${t.id}`);
+    assert.match(p2.text, /Freeleech/, 'the free badge');
+    assert.match(p2.text, /Double upload/, 'the double upload badge');
+    assert.doesNotMatch(p2.text, /Spend a freeleech token/, 'no token button on a free torrent nor without tokens');
+  });
+
   it('refuses a blocked info hash at announce, at once through blocklistChanged', async () => {
     const m = await s.member('blocked-fan');
     const t = await torrentOf(s, admin.id);

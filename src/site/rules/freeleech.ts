@@ -49,6 +49,25 @@ export async function activeWindows(db: Kysely<Database>, now: number): Promise<
   return db.selectFrom('freeleech_window').selectAll().where('starts_at', '<=', now).where('ends_at', '>', now).orderBy('starts_at').execute();
 }
 
+/** The factors a member gets on a torrent at `now`: the same combination as the tracker's. */
+export function effectiveFactors(
+  torrent: { upload_factor: number; download_factor: number; factors_until: number | null },
+  windows: ReadonlyArray<Pick<FreeleechWindow, 'starts_at' | 'ends_at' | 'upload_factor' | 'download_factor'>>,
+  tokenActive: boolean,
+  now: number,
+): { upload: number; download: number } {
+  const expired = torrent.factors_until !== null && now >= torrent.factors_until;
+  let upload = expired ? 1 : torrent.upload_factor;
+  let download = expired ? 1 : torrent.download_factor;
+  for (const w of windows) {
+    if (now < w.starts_at || now >= w.ends_at) continue;
+    if (w.upload_factor > upload) upload = w.upload_factor;
+    if (w.download_factor < download) download = w.download_factor;
+  }
+  if (tokenActive) download = 0;
+  return { upload, download };
+}
+
 export interface WindowInput {
   startsAt: number;
   endsAt: number;

@@ -20,6 +20,8 @@ export interface TorrentPageData {
   reactions?: Html;
   /** Comments (features/community/torrent-section.ts), at the end of the page. */
   comments?: Html;
+  /** Freeleech badges and the token button (features/torrent/factors.ts), under the actions. */
+  factors?: Html;
 }
 
 function localName(ctx: RequestContext, o: { name_en: string; name_fr: string }): string {
@@ -76,6 +78,7 @@ ${csrfField(ctx)}
 <h1>${tor.name}</h1>
 ${tor.status === 'pending' ? html`<p class="notice pending">${t('torrent.pending_notice')}</p>` : ''}
 ${actions}
+${d.factors}
 ${d.moderation}
 <dl class="facts">
 <dt>${t('torrent.category')}</dt><dd>${categoryLinks.length > 0 ? html`${categoryLinks.map((l, i) => (i === 0 ? l : html` › ${l}`))}` : t('torrent.no_category')}</dd>

@@ -12,6 +12,7 @@
  * uploader and the staff (404 for everybody else, so that their existence does not leak). Torrents
  * of adult categories need a login, as T411 hid that section from visitors.
  */
+import { factorRoutes, factorsSection } from './factors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isBookmarked, toggleBookmark } from '../../../site/members/bookmarks.js';
 import {
@@ -87,10 +88,11 @@ export function routes(app: FastifyInstance, site: Site): void {
     if (!details) return reply;
     const tor = details.torrent;
     if (req.params.slug !== canonicalSlug(tor)) return reply.redirect(torrentPath(tor), 301);
-    const [files, bookmarked, moderation] = await Promise.all([
+    const [files, bookmarked, moderation, factors] = await Promise.all([
       listTorrentFiles(site.db, tor.id),
       ctx.user ? isBookmarked(site.db, ctx.user.id, tor.id) : Promise.resolve(false),
       moderationPanel(ctx, details),
+      factorsSection(ctx, site, tor),
     ]);
     const counts = liveCounts(site.tracker, [tor])[0]!;
     const canonical = `${site.publicUrl}${torrentPath(tor)}`;
@@ -98,7 +100,7 @@ export function routes(app: FastifyInstance, site: Site): void {
     return sendPage(reply, ctx, {
       title: tor.name,
       head: html`<link rel="canonical" href="${canonical}">`,
-      body: torrentPageBody(ctx, { details, files, counts, bookmarked, moderation, reactions: reactionsSection(ctx, community), comments: commentsSection(ctx, community) }),
+      body: torrentPageBody(ctx, { details, files, counts, bookmarked, moderation, factors, reactions: reactionsSection(ctx, community), comments: commentsSection(ctx, community) }),
     });
   });
 
@@ -114,6 +116,8 @@ export function routes(app: FastifyInstance, site: Site): void {
     if (!stored) throw new HttpError(404, 'torrent.no_metainfo');
     return sendTorrentFile(reply, tor, personalisedTorrent(site, stored, tor, user.passkey));
   });
+
+  factorRoutes(app, site);
 
   app.post<IdParams>('/torrents/:id/bookmark', async (req, reply) => {
     const user = memberOrLogin(req, reply);
