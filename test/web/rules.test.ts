@@ -229,6 +229,31 @@ describe('sharing rules at the tracker (private mode)', () => {
     assert.doesNotMatch(p2.text, /Spend a freeleech token/, 'no token button on a free torrent nor without tokens');
   });
 
+  it('staff schedule and delete freeleech windows at /staff/freeleech (freeleech.manage, audited)', async () => {
+    const m = await s.member('nosy');
+    const mb = s.browser();
+    assert.equal((await mb.login('nosy', m.password)).status, 200, 'logged in');
+    assert.equal((await mb.get('/staff/freeleech')).status, 403, 'members may not');
+    const b = s.browser();
+    assert.equal((await b.login('root', admin.password)).status, 200, 'admin logged in');
+    const page = await b.get('/staff/freeleech');
+    assert.equal(page.status, 200, 'the staff page');
+    const bad = await b.post('/staff/freeleech', { starts: '2030-01-02T00:00', ends: '2030-01-01T00:00', upload: '1', download: '0', reason: 'Backwards' });
+    assert.equal(bad.status, 400, 'refused');
+    assert.match(bad.text, /Give a start and a later end/, 'the error next to the field');
+    assert.match(bad.text, /value="Backwards"/, 'what was typed is kept');
+    const ok = await b.post('/staff/freeleech', { starts: '2030-01-01T00:00', ends: '2030-01-02T00:00', upload: '2', download: '0', reason: 'New year' });
+    assert.equal(ok.status, 303, 'created');
+    const row = await s.app.db().selectFrom('freeleech_window').selectAll().where('reason', '=', 'New year').executeTakeFirstOrThrow();
+    assert.equal(row.starts_at, Date.UTC(2030, 0, 1) / 1000, 'UTC start');
+    assert.equal(row.upload_factor, 2, 'upload factor');
+    await b.get('/staff/freeleech');
+    const del = await b.post(`/staff/freeleech/${row.id}/delete`, {});
+    assert.equal(del.status, 303, 'deleted');
+    const actions = (await s.app.db().selectFrom('audit_log').select('action').where('target_type', '=', 'freeleech_window').where('target_id', '=', row.id).execute()).map((a) => a.action);
+    assert.deepEqual(actions, ['freeleech.window_create', 'freeleech.window_delete'], 'audited');
+  });
+
   it('refuses a blocked info hash at announce, at once through blocklistChanged', async () => {
     const m = await s.member('blocked-fan');
     const t = await torrentOf(s, admin.id);

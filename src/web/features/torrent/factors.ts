@@ -15,6 +15,7 @@ import { html, type Html } from '../../html.js';
 import { csrfField } from '../../layout.js';
 import { parseId, torrentPath } from './links.js';
 import { memberOrLogin } from './login.js';
+import { freeleechStaffRoutes } from './freeleech-staff.js';
 
 /** The badges of factors other than 1 (empty when none). */
 export function factorBadges(ctx: RequestContext, f: { upload: number; download: number }, token: boolean): Html {
@@ -54,6 +55,7 @@ ${csrfField(ctx)}
 }
 
 export function factorRoutes(app: FastifyInstance, site: Site): void {
+  freeleechStaffRoutes(app, site);
   app.post<{ Params: { id: string } }>('/torrents/:id/freeleech-token', async (req, reply) => {
     const user = memberOrLogin(req, reply);
     if (!user) return reply;
