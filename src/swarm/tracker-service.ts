@@ -161,23 +161,31 @@ export class TrackerService {
     return u.id;
   }
 
+  private deletedRefusal(t: AccessTorrent): Refusal {
+    const now = this.clock.nowMs() / 1000;
+    const fresh = t.deletedAt !== null && now - t.deletedAt <= this.rules.unregisteredReasonTtl;
+    return refuse('deleted_torrent', fresh && t.deletedReason ? 'Unregistered torrent: ' + t.deletedReason : 'Unregistered torrent');
+  }
+
   private authorizeTorrent(infoHash: InfoHash): AccessTorrent | null | Refusal {
     const t = this.access.torrent(infoHash);
     if (this.rules.mode === 'public') return t && t.status === 'active' ? t : null;
     if (t === undefined) return refuse('unregistered_torrent', 'Unregistered torrent');
-    if (t.status === 'deleted') {
-      const now = this.clock.nowMs() / 1000;
-      const fresh = t.deletedAt !== null && now - t.deletedAt <= this.rules.unregisteredReasonTtl;
-      return refuse('deleted_torrent', fresh && t.deletedReason ? 'Unregistered torrent: ' + t.deletedReason : 'Unregistered torrent');
-    }
+    if (t.status === 'deleted') return this.deletedRefusal(t);
     if (t.status === 'pending') return refuse('pending_torrent', 'Torrent pending approval by the staff');
     return t;
   }
 
   announce(req: AnnounceRequest, passkey: string | null, ip: Uint8Array): MaybePromise<AnnounceAnswer | Refusal> {
-    // A blocked info hash is refused in every mode, before anything else.
+    // A blocked info hash is refused in every mode, before anything else. A registered torrent
+    // that was deleted (a takedown blocks its hashes too) answers with its deletion reason, as
+    // every deleted torrent does: "Unregistered torrent: <reason>".
     const blocked = this.access.blockedReason(req.infoHash);
-    if (blocked !== undefined) return refuse('blocked_torrent', blocked ? 'Torrent blocked: ' + blocked : 'Torrent blocked');
+    if (blocked !== undefined) {
+      const t = this.access.torrent(req.infoHash);
+      if (t !== undefined && t.status === 'deleted') return this.deletedRefusal(t);
+      return refuse('blocked_torrent', blocked ? 'Torrent blocked: ' + blocked : 'Torrent blocked');
+    }
     this.authUser = null;
     const userId = this.authenticate(passkey);
     if (typeof userId !== 'number') return userId;
