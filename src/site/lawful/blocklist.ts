@@ -159,9 +159,11 @@ export async function removeBlock(site: LawfulSite, actor: Actor, infoHashRaw: s
 
 async function tellTracker(site: LawfulSite, infoHash: string): Promise<void> {
   const torrentId = await torrentOfHash(site.db, infoHash);
-  if (torrentId === null) return;
   try {
-    await site.tracker.torrentChanged(torrentId);
+    // The tracker reloads its blocklist (hashes of no registered torrent, e.g. in public mode),
+    // and the torrent's entry when there is one.
+    await site.tracker.blocklistChanged?.();
+    if (torrentId !== null) await site.tracker.torrentChanged(torrentId);
   } catch (err) {
     site.log.error({ err, torrentId }, 'telling the tracker about a blocklist change failed');
   }
