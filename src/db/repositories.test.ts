@@ -278,11 +278,11 @@ forEachDialect((name, open) => {
         const { id, passkey } = await createUser(t.db, { username: 'dave', now: 1 });
         assert.equal(await setUserEnabled(t.db, id, false, 'ratio too low', 3000), true);
         let mine = (await listTrackerUsers(t.db)).find((u) => u.id === id);
-        assert.deepEqual(mine, { id, passkey, enabled: false, disabledReason: 'ratio too low' });
+        assert.deepEqual(mine, { id, passkey, enabled: false, disabledReason: 'ratio too low', downloadRefused: null });
         assert.equal((await findUserById(t.db, id))?.updated_at, 3000);
         await setUserEnabled(t.db, id, true, 'ignored', 3001);
         mine = (await listTrackerUsers(t.db)).find((u) => u.id === id);
-        assert.deepEqual(mine, { id, passkey, enabled: true, disabledReason: null });
+        assert.deepEqual(mine, { id, passkey, enabled: true, disabledReason: null, downloadRefused: null });
         assert.equal(await setUserEnabled(t.db, 999_999, true, null, 1), false);
       });
 
@@ -406,9 +406,9 @@ forEachDialect((name, open) => {
         const mine = (rows: Awaited<ReturnType<typeof listTrackerTorrents>>) =>
           rows.filter((r) => [active, pending, gone].includes(r.torrentId)).sort((a, b) => a.torrentId - b.torrentId);
         assert.deepEqual(mine(await listTrackerTorrents(t.db, { deletedSince: 50_000 })), [
-          { torrentId: active, infoHash: h1, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 },
-          { torrentId: pending, infoHash: h2, status: 'pending', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 },
-          { torrentId: gone, infoHash: h3, status: 'deleted', deletedReason: 'dupe of #1', deletedAt: 50_000, uploadFactor: 1, downloadFactor: 1 },
+          { torrentId: active, infoHash: h1, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1, factorsUntil: null },
+          { torrentId: pending, infoHash: h2, status: 'pending', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1, factorsUntil: null },
+          { torrentId: gone, infoHash: h3, status: 'deleted', deletedReason: 'dupe of #1', deletedAt: 50_000, uploadFactor: 1, downloadFactor: 1, factorsUntil: null },
         ]);
         assert.deepEqual(
           mine(await listTrackerTorrents(t.db, { deletedSince: 50_001 })).map((r) => r.torrentId),
