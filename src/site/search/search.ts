@@ -99,6 +99,10 @@ export interface ListingRow {
   category_slug: string | null;
   info_hash_v1: string | null;
   info_hash_v2: string | null;
+  /** The torrent's own factors (freeleech badges), until factors_until when set. */
+  upload_factor: number;
+  download_factor: number;
+  factors_until: number | null;
 }
 
 export interface SearchResult {
@@ -431,6 +435,9 @@ export async function listingRows(db: Kysely<Database>, ids: readonly number[]):
       'c.slug as category_slug',
       't.info_hash_v1',
       't.info_hash_v2',
+      't.upload_factor',
+      't.download_factor',
+      't.factors_until',
     ])
     .where('t.id', 'in', [...ids])
     .execute();

@@ -88,6 +88,9 @@ const row = (o: Partial<ListingRow> = {}): ListingRow => ({
   category_slug: null,
   info_hash_v1: 'a'.repeat(40),
   info_hash_v2: null,
+  upload_factor: 1,
+  download_factor: 1,
+  factors_until: null,
   ...o,
 });
 
@@ -135,6 +138,15 @@ describe('renderTorrentTable and renderPagination', () => {
     const plain = renderTorrentTable(ctx, [row()], null).value;
     assert.ok(!plain.includes('<a href="/x'), 'no sort links without a sort state');
     assert.ok(renderTorrentTable(ctx, [], null, { empty: 'Nothing' }).value.includes('<p class="empty">Nothing</p>'), 'empty message');
+  });
+
+  it('shows the torrent\'s own freeleech and double-upload badges while they last', () => {
+    const now = 1000 + 3 * 86400;
+    assert.ok(!renderTorrentTable(ctx, [row()], null).value.includes('badge factor'), 'no badge at factors 1');
+    const free = renderTorrentTable(ctx, [row({ download_factor: 0, upload_factor: 2, factors_until: now + 60 })], null).value;
+    assert.ok(free.includes('badge factor free') && free.includes('badge factor double'), `free and double upload badges: ${free}`);
+    const over = renderTorrentTable(ctx, [row({ download_factor: 0, factors_until: now - 1 })], null).value;
+    assert.ok(!over.includes('badge factor'), 'expired factors show no badge');
   });
 
   it('links pages around the current one', () => {

@@ -12,6 +12,7 @@
  *   process (a hybrid torrent's two swarms summed), else the database copy.
  */
 import { withLiveCounts as liveRows } from '../../../site/torrents/read.js';
+import { factorBadges } from '../torrent/factors.js';
 import type { User } from '../../../db/schema.js';
 import type { Site } from '../../../site/site.js';
 import {
@@ -167,7 +168,8 @@ export function withLiveCounts<R extends { info_hash_v1: string | null; info_has
 // --- rendering -------------------------------------------------------------------------------
 
 /** The row fields the table shows (ListingRow has them; so do other features' list rows). */
-export type TableRow = Pick<
+export type TableRow = Partial<Pick<ListingRow, 'upload_factor' | 'download_factor' | 'factors_until'>> &
+  Pick<
   ListingRow,
   | 'id'
   | 'name'
@@ -230,6 +232,14 @@ function header(ctx: RequestContext, key: SortKey, state: SortState | null): Htm
   return html`<th scope="col"${cls}${ariaSort}><a href="${state.href(key, next)}" rel="nofollow">${label}${arrow}<span class="visually-hidden"> (${ctx.t(next === 'asc' ? 'browse.sort.asc' : 'browse.sort.desc')})</span></a></th>`;
 }
 
+/** The torrent's own freeleech / multiplier badges, while they last (site-wide windows show elsewhere). */
+function rowBadges(ctx: RequestContext, r: TableRow, now: number): Html | '' {
+  if (r.download_factor === undefined || r.upload_factor === undefined) return '';
+  if (r.download_factor === 1 && r.upload_factor === 1) return '';
+  if (r.factors_until != null && now >= r.factors_until) return '';
+  return html` ${factorBadges(ctx, { upload: r.upload_factor, download: r.download_factor }, false)}`;
+}
+
 /** The listing table. Rows should already carry live counts (withLiveCounts). */
 export function renderTorrentTable<R extends TableRow>(ctx: RequestContext, rows: readonly R[], sortState: SortState | null, o: TableOptions<R> = {}): Html {
   const { t, locale } = ctx;
@@ -244,7 +254,7 @@ ${rows.map((r) => {
   const catName = locale === 'fr' ? r.category_name_fr : r.category_name_en;
   return html`<tr>
 <td class="cat">${r.category_id !== null && catName ? html`<a href="/browse?category=${r.category_id}">${catName}</a>` : ''}</td>
-<th scope="row" class="name"><a href="${torrentHref(r)}">${r.name}</a></th>
+<th scope="row" class="name"><a href="${torrentHref(r)}">${r.name}</a>${rowBadges(ctx, r, now)}</th>
 <td class="num">${formatNumber(locale, r.comment_count)}</td>
 <td class="num">${formatAge(t, now - r.created_at)}</td>
 <td class="num">${formatSize(t, locale, r.size)}</td>
