@@ -2,7 +2,8 @@
  * Periodic work for the website: copying the tracker's live swarm counts into the database (for
  * sorting listings and for web nodes without a tracker), and pruning expired sessions and tokens.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { valuesRows } from '../db/util.js';
 import type { Database } from '../db/schema.js';
 import type { AccessCache } from '../swarm/access-cache.js';
 import type { PeerStore } from '../swarm/peer-store.js';
@@ -32,17 +33,13 @@ export class SwarmCountSync {
     const changed: Array<[number, number]> = [];
     for (const [id, packed] of counts) if (this.last.get(id) !== packed) changed.push([id, packed]);
     for (const id of this.last.keys()) if (!counts.has(id)) changed.push([id, 0]);
-    for (let i = 0; i < changed.length; i += 500) {
-      const chunk = changed.slice(i, i + 500);
-      await this.db.transaction().execute(async (trx) => {
-        for (const [id, packed] of chunk) {
-          await trx
-            .updateTable('torrent')
-            .set({ seeders: Math.floor(packed / 2 ** 26), leechers: packed % 2 ** 26 })
-            .where('id', '=', id)
-            .execute();
-        }
-      });
+    // One UPDATE ... FROM (VALUES ...) per 1,000 rows (SQLite ≥ 3.33 and PostgreSQL): a statement
+    // per torrent cost the tracker's thread about 55 µs a row (docs/tracker.md).
+    for (let i = 0; i < changed.length; i += 1000) {
+      const chunk = changed.slice(i, i + 1000).map(([id, packed]) => [id, Math.floor(packed / 2 ** 26), packed % 2 ** 26]);
+      await sql`update torrent set seeders = v.column2, leechers = v.column3
+        from (values ${valuesRows(chunk, ['integer', 'integer', 'integer'])}) as v
+        where torrent.id = v.column1`.execute(this.db);
     }
     this.last = counts;
     return changed.length;
