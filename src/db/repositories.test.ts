@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { packLedgerBatch, type LedgerBatchInit, type LedgerEntry, type BaselineEntry } from '../shared/ledger-batch.js';
+import { Ledger } from '../swarm/ledger.js';
 import { addClientRule, listClientRules, removeClientRule } from './client-rule.repository.js';
 import { DuplicateInfoHashError, DuplicateUserError, NotFoundError } from './errors.js';
 import {
@@ -763,6 +764,30 @@ forEachDialect((name, open) => {
         assert.equal((await getUserTorrent(t.db, u, tor))?.completed_at, H * 3600, 'a completion without a date takes the last-seen time');
         const bl = (await loadPeerBaselines(t.db, 0)).filter((x) => x.userId === u || x.userId === u2).map((x) => [x.peerId, x.uploaded]);
         assert.deepEqual(bl, [[peer, 77], [peer, 77]]);
+      });
+
+      it("applies the ledger's own batches (views of its shared tables), retried or not", async () => {
+        const u = await newUser();
+        const tor = await newTorrent();
+        const ledger = new Ledger('repo-test');
+        const peer = Buffer.from('-TR3000-ledgerbatch1');
+        ledger.credit(u, tor, 10, 20, 15, 20, 30, 0, true, H * 3600 + 60);
+        ledger.credit(u, tor, 1, 0, 1, 0, 5, 0, false, H * 3600 + 90);
+        ledger.baseline(u, tor, peer, 11, 20, false, H * 3600 + 90);
+        const b = ledger.take()!;
+        assert.ok(b.entryIds.buffer instanceof SharedArrayBuffer, 'a shared batch');
+        assert.deepEqual(await applyLedgerBatch(t.db, b, H * 3600 + 100), { applied: true });
+        assert.deepEqual(await applyLedgerBatch(t.db, b, H * 3600 + 200), { applied: false }, 'a retry is skipped');
+        ledger.done(b);
+        const row = await getUserTorrent(t.db, u, tor);
+        assert.deepEqual(
+          [row?.uploaded, row?.raw_uploaded, row?.seed_time, row?.announces, row?.completed_at, row?.first_seen_at, row?.last_seen_at],
+          [16, 11, 35, 2, H * 3600 + 60, H * 3600 + 60, H * 3600 + 90],
+        );
+        assert.equal((await findTorrentById(t.db, tor))?.times_completed, 1);
+        assert.deepEqual(await listUserTrafficHours(t.db, u, H, H), [{ hour: H, uploaded: 16, downloaded: 20 }]);
+        const bl = (await loadPeerBaselines(t.db, 0)).filter((x) => x.userId === u);
+        assert.deepEqual(bl.map((x) => [x.peerId, x.uploaded, x.downloaded, x.updatedAt]), [[peer.toString('hex'), 11, 20, H * 3600 + 90]]);
       });
 
       it('refuses malformed batches before writing anything', async () => {
