@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { prunePeerBaselines, pruneUserTrafficHours, trafficHour } from '../db/ledger.repository.js';
+import { pruneLedgerBatches, prunePeerBaselines, pruneUserTrafficHours, trafficHour } from '../db/ledger.repository.js';
 import type { LedgerWriter } from '../db/ledger-writer.js';
 import { listTrackerUsers } from '../db/user.repository.js';
 import { listTrackerTorrents } from '../db/torrent.repository.js';
@@ -100,10 +100,13 @@ export interface PruneOptions {
  * The hourly pruning of the ledger's tables: peer baselines not updated within their retention,
  * and user_traffic_hour rows of hours that ended more than the traffic retention ago.
  */
-export async function pruneLedgerTables(db: Kysely<Database>, clock: Clock, o: PruneOptions): Promise<{ baselines: number; trafficHours: number }> {
+export async function pruneLedgerTables(db: Kysely<Database>, clock: Clock, o: PruneOptions): Promise<{ baselines: number; trafficHours: number; batches: number }> {
   const now = Math.floor(clock.nowMs() / 1000);
   const baselines = await prunePeerBaselines(db, now - o.baselineRetention);
   // The hour containing (now - retention) is kept whole.
   const trafficHours = await pruneUserTrafficHours(db, trafficHour(now - o.trafficRetentionDays * 86400));
-  return { baselines, trafficHours };
+  // Applied batch ids guard against a retried batch being counted twice; a retry comes within
+  // seconds or minutes, so they are kept as long as the baselines (days).
+  const batches = await pruneLedgerBatches(db, now - o.baselineRetention);
+  return { baselines, trafficHours, batches };
 }

@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../db/schema.js';
 import type { Site } from '../site/site.js';
 import { findSession, touchSession } from '../site/sessions.js';
+import { siteFactors, type SiteFactors } from '../site/rules/freeleech.js';
 import { isIpBanned } from '../site/discipline/ip-bans.js';
 import { format, isLocale, negotiateLocale, type Locale } from './i18n.js';
 import { catalogs, type MessageKey } from './messages.js';
@@ -43,6 +44,8 @@ export interface RequestContext {
   path: string;
   /** A message key left by the previous request (after a redirect), shown once. */
   flash: MessageKey | null;
+  /** Site-wide freeleech / double-upload window in force (the banner), or null. */
+  siteFactors: SiteFactors | null;
 }
 
 declare module 'fastify' {
@@ -128,7 +131,7 @@ export function installContext(app: FastifyInstance, site: Site): void {
     if (!UNBANNABLE.test(path) && (await isIpBanned(site.db, req.ip, now))) {
       const cookieLang = req.cookies[LANG_COOKIE];
       const locale = (isLocale(cookieLang) ? cookieLang : null) ?? negotiateLocale(req.headers['accept-language']) ?? site.config.site.default_locale;
-      req.ctx = { site, locale, t: translator(locale), user: null, sessionId: null, csrf: '', path, flash: null };
+      req.ctx = { site, locale, t: translator(locale), user: null, sessionId: null, csrf: '', path, flash: null, siteFactors: null };
       return errorPage(reply, req.ctx, 403, req.ctx.t('discipline.ip_banned'));
     }
     // Language switch: remember the choice and come back to the same URL without the parameter.
@@ -175,7 +178,8 @@ export function installContext(app: FastifyInstance, site: Site): void {
       void reply.clearCookie(FLASH_COOKIE, { path: '/' });
     }
 
-    req.ctx = { site, locale, t: translator(locale), user, sessionId, csrf: csrfFor(site, csrfCookie), path, flash };
+    const factors = await siteFactors(site.db, now);
+    req.ctx = { site, locale, t: translator(locale), user, sessionId, csrf: csrfFor(site, csrfCookie), path, flash, siteFactors: factors };
     void reply.header('Vary', 'Cookie, Accept-Language');
   });
 

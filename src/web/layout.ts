@@ -5,7 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { RequestContext } from './context.js';
-import { formatRatio, formatSize } from './format.js';
+import { formatDate, formatRatio, formatSize } from './format.js';
 import { html, type Html, type HtmlValue } from './html.js';
 
 export interface PageOptions {
@@ -87,6 +87,7 @@ ${o.head}
   </nav>
 </header>
 <main id="main">
+${ctx.siteFactors ? siteFactorsBanner(ctx) : ''}
 ${ctx.flash ? html`<p class="flash" role="status">${t(ctx.flash)}</p>` : ''}
 ${o.body}
 </main>
@@ -99,6 +100,17 @@ ${o.body}
 </footer>
 </body>
 </html>`;
+}
+
+/** The banner of a site-wide freeleech or double-upload window in force. */
+function siteFactorsBanner(ctx: RequestContext): Html {
+  const f = ctx.siteFactors!;
+  const until = formatDate(ctx.locale, f.until);
+  const parts: string[] = [];
+  if (f.download === 0) parts.push(ctx.t('common.banner.freeleech'));
+  else if (f.download < 1) parts.push(ctx.t('common.banner.download', { n: String(f.download) }));
+  if (f.upload > 1) parts.push(ctx.t('common.banner.upload', { n: String(f.upload) }));
+  return html`<p class="banner site-factors" role="status">${parts.join(' ')} ${ctx.t('common.banner.until', { date: until })}</p>`;
 }
 
 export function sendPage(reply: FastifyReply, ctx: RequestContext, o: PageOptions, status = 200): FastifyReply {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSite, type TestSite } from '../helpers/site.js';
 import { catalogs } from '../../src/web/messages.js';
+import { invalidateSiteFactors } from '../../src/site/rules/freeleech.js';
 
 describe('website basics', () => {
   let s: TestSite;
@@ -63,6 +64,21 @@ describe('website basics', () => {
     const again = await b.request('GET', '/static/site.css', { headers: { 'if-none-match': etag } });
     assert.equal(again.status, 304);
     assert.equal((await b.get('/static/../../package.json')).status, 404);
+  });
+
+  it('shows a banner while a site-wide freeleech window is in force', async () => {
+    const db = s.app.db();
+    const b = s.browser();
+    assert.ok(!(await b.get('/nope')).text.includes('site-factors'), 'no banner without a window');
+    const now = Math.floor(Date.now() / 1000);
+    await db.insertInto('freeleech_window').values({ starts_at: now - 60, ends_at: now + 3600, upload_factor: 2, download_factor: 0, reason: 'test', created_by: null, created_at: now }).execute();
+    invalidateSiteFactors(db);
+    const page = await b.get('/nope');
+    assert.ok(page.text.includes('class="banner site-factors"'), 'the banner is shown');
+    assert.ok(page.text.includes(catalogs.en['common.banner.freeleech']) && page.text.includes('Uploads count ×2.'), 'freeleech and double upload announced');
+    await db.deleteFrom('freeleech_window').execute();
+    invalidateSiteFactors(db);
+    assert.ok(!(await b.get('/nope')).text.includes('site-factors'), 'gone with the window');
   });
 
   it('answers the health endpoints', async () => {

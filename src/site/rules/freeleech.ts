@@ -49,6 +49,38 @@ export async function activeWindows(db: Kysely<Database>, now: number): Promise<
   return db.selectFrom('freeleech_window').selectAll().where('starts_at', '<=', now).where('ends_at', '>', now).orderBy('starts_at').execute();
 }
 
+export interface SiteFactors {
+  upload: number;
+  download: number;
+  /** When the earliest window in force ends. */
+  until: number;
+}
+
+const siteFactorsCache = new WeakMap<object, { at: number; value: SiteFactors | null }>();
+
+/**
+ * The site-wide factors in force at `now` (the banner on every page), or null when no window is
+ * in force. Cached for 30 s per database: pages must not query it on every request.
+ */
+export async function siteFactors(db: Kysely<Database>, now: number): Promise<SiteFactors | null> {
+  const c = siteFactorsCache.get(db);
+  if (c && now - c.at < 30 && (c.value === null || now < c.value.until)) return c.value;
+  const windows = await activeWindows(db, now);
+  let value: SiteFactors | null = null;
+  if (windows.length > 0) {
+    const f = effectiveFactors({ upload_factor: 1, download_factor: 1, factors_until: null }, windows, false, now);
+    value = { ...f, until: Math.min(...windows.map((w) => w.ends_at)) };
+    if (f.upload === 1 && f.download === 1) value = null;
+  }
+  siteFactorsCache.set(db, { at: now, value });
+  return value;
+}
+
+/** Forgets the cached site-wide factors (after a window is created or deleted). */
+export function invalidateSiteFactors(db: Kysely<Database>): void {
+  siteFactorsCache.delete(db);
+}
+
 /** The factors a member gets on a torrent at `now`: the same combination as the tracker's. */
 export function effectiveFactors(
   torrent: { upload_factor: number; download_factor: number; factors_until: number | null },
@@ -175,7 +207,8 @@ export async function spendToken(site: Pick<Site, 'db' | 'tracker' | 'log'>, use
   return r;
 }
 
-async function tellTracker(site: Pick<Site, 'tracker' | 'log'>): Promise<void> {
+async function tellTracker(site: Pick<Site, 'db' | 'tracker' | 'log'>): Promise<void> {
+  invalidateSiteFactors(site.db);
   try {
     await site.tracker.freeleechChanged?.();
   } catch (err) {
