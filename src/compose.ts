@@ -139,7 +139,9 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     if (!writer) throw new Error('database not open: call start() first');
     return flushLedger(writer, ledger, log, metrics ?? undefined);
   };
-  const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl);
+  // Members who must verify their email address first may seed but not download (also at the tracker).
+  const requireVerifiedEmail = config.joining.verify_email;
+  const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl, { requireVerifiedEmail });
   let site: Site | null = null;
 
   const trackerLink: TrackerLink = {
@@ -175,10 +177,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       if (previousPasskey) access.removePasskey(previousPasskey);
       const u = await db()
         .selectFrom('user')
-        .select(['passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason'])
+        .select(['passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason', 'email', 'email_verified'])
         .where('id', '=', userId)
         .executeTakeFirst();
-      if (u) access.setUser(u.passkey, { id: userId, enabled: u.enabled === 1, disabledReason: u.disabled_reason, downloadRefused: downloadRefusal(u) });
+      if (u) access.setUser(u.passkey, { id: userId, enabled: u.enabled === 1, disabledReason: u.disabled_reason, downloadRefused: downloadRefusal(u, { requireVerifiedEmail }) });
     },
     blocklistChanged: () => refreshBlocklist(db(), access),
     freeleechChanged: () => refreshFreeleech(db(), access, clock),

@@ -219,19 +219,29 @@ export interface TrackerUser {
   downloadRefused: string | null;
 }
 
-/** The failure reason for a member's refused downloads, from the user row's columns. */
-export function downloadRefusal(r: { download_refused: number; download_refused_reason: string | null }): string | null {
-  return r.download_refused === 1 ? r.download_refused_reason || 'Downloading is suspended for your account; seeding is allowed' : null;
+export const UNVERIFIED_EMAIL_REFUSAL = 'Confirm your email address to download: follow the link we sent you (see your account page); seeding is allowed';
+
+/**
+ * The failure reason for a member's refused downloads, from the user row's columns: the sharing
+ * rules' refusal, else (when the site requires it) an email address not yet verified.
+ */
+export function downloadRefusal(
+  r: { download_refused: number; download_refused_reason: string | null; email?: string | null; email_verified?: number },
+  opts: { requireVerifiedEmail?: boolean } = {},
+): string | null {
+  if (r.download_refused === 1) return r.download_refused_reason || 'Downloading is suspended for your account; seeding is allowed';
+  if (opts.requireVerifiedEmail && r.email != null && r.email_verified !== 1) return UNVERIFIED_EMAIL_REFUSAL;
+  return null;
 }
 
 /** Every member's passkey and state, for the tracker's access cache. */
-export async function listTrackerUsers(db: Kysely<Database>): Promise<TrackerUser[]> {
+export async function listTrackerUsers(db: Kysely<Database>, opts: { requireVerifiedEmail?: boolean } = {}): Promise<TrackerUser[]> {
   const rows = await db
     .selectFrom('user')
-    .select(['id', 'passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason'])
+    .select(['id', 'passkey', 'enabled', 'disabled_reason', 'download_refused', 'download_refused_reason', 'email', 'email_verified'])
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({ id: r.id, passkey: r.passkey, enabled: r.enabled === 1, disabledReason: r.disabled_reason, downloadRefused: downloadRefusal(r) }));
+  return rows.map((r) => ({ id: r.id, passkey: r.passkey, enabled: r.enabled === 1, disabledReason: r.disabled_reason, downloadRefused: downloadRefusal(r, opts) }));
 }
 
 /** How many members have the admin role (only enabled ones with `enabledOnly`). */

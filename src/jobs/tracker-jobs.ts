@@ -52,10 +52,16 @@ export async function flushLedger(writer: LedgerWriter, ledger: Ledger, log: Log
  * rules, the info-hash blocklist, freeleech windows and tokens from the database into the access
  * cache.
  */
-export async function refreshAccess(db: Kysely<Database>, access: AccessCache, clock: Clock, unregisteredReasonTtl: number): Promise<void> {
+export async function refreshAccess(
+  db: Kysely<Database>,
+  access: AccessCache,
+  clock: Clock,
+  unregisteredReasonTtl: number,
+  opts: { requireVerifiedEmail?: boolean } = {},
+): Promise<void> {
   const now = Math.floor(clock.nowMs() / 1000);
   const [users, torrents, rules, blocked, windows, tokens] = await Promise.all([
-    listTrackerUsers(db),
+    listTrackerUsers(db, opts),
     listTrackerTorrents(db, { deletedSince: now - unregisteredReasonTtl }),
     listClientRules(db),
     blockedSwarmHashes(db),

@@ -98,7 +98,7 @@ export class AccessCache {
   /** Replaces everything (full refresh). */
   replaceAll(s: AccessSnapshot): void {
     const passkeys = new Map<string, AccessUser>();
-    for (const u of s.users) passkeys.set(u.passkey, { id: u.id, enabled: u.enabled, disabledReason: u.disabledReason });
+    for (const u of s.users) passkeys.set(u.passkey, { id: u.id, enabled: u.enabled, disabledReason: u.disabledReason, downloadRefused: u.downloadRefused ?? null });
     const swarms = new Map<string, AccessTorrent>();
     for (const t of s.torrents) {
       const { infoHash, ...rest } = t;

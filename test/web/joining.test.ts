@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { createEssaim, type Essaim } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/index.js';
 import { bencode } from '../../src/protocol/bencode.js';
-import { createUser, findUserById, findUserByUsername } from '../../src/db/user.repository.js';
+import { createUser, findUserById, findUserByUsername, UNVERIFIED_EMAIL_REFUSAL } from '../../src/db/user.repository.js';
+import { httpAnnounce } from '../helpers/announce.js';
 import { runJoiningJobs } from '../../src/site/joining/jobs.js';
 import { saveJoiningSettings } from '../../src/site/joining/settings.js';
 import { listNotifications } from '../../src/site/notifications.js';
@@ -113,6 +114,15 @@ describe('joining (web)', () => {
       assert.ok(refused.text.includes(inHtml(en['joining.verify.download_refused'])), 'with a clear message');
       const rss = await b.get(`/rss/download/${t.id}?key=${u.rss_key}`);
       assert.equal(rss.status, 403, 'the RSS enclosure too');
+      // The tracker too: a passkey copied from /account may seed but not download.
+      await s.app.site().tracker.torrentChanged(t.id);
+      await s.app.refresh();
+      const announceUrl = `${s.listening.httpTracker}/${u.passkey}/announce`;
+      const announce = (left: number, n: number) =>
+        httpAnnounce(announceUrl, { infoHash: Buffer.from(t.infoHashV1!, 'hex'), peerId: Buffer.from(`-AR1360-verify${String(n).padStart(6, '0')}`), port: 7000 + n, uploaded: 0, downloaded: 0, left, event: 'started' });
+      const leech = await announce(100, 1);
+      assert.equal(leech.failure, UNVERIFIED_EMAIL_REFUSAL, 'the tracker refuses a download announce before verification');
+      assert.equal((await announce(0, 2)).failure, null, 'seeding is allowed');
       // A new link replaces the first one.
       const first = mailsTo(s.dataDir, 'fresh@example.test');
       assert.equal(first.length, 1, 'one mail at sign-up');
@@ -129,6 +139,7 @@ describe('joining (web)', () => {
       assert.equal((await s.browser().get(secondLink)).status, 400, 'a link works once');
       const dl = await b.get(`/torrents/${t.id}/download`);
       assert.equal(dl.status, 200, 'downloads allowed once verified');
+      assert.equal((await announce(100, 3)).failure, null, 'the tracker accepts download announces at once');
       assert.equal(dl.headers.get('content-type'), 'application/x-bittorrent');
       assert.ok(!(await b.get('/account')).text.includes(inHtml(en['joining.verify.notice.title'])), 'no more notice');
     });

@@ -169,6 +169,8 @@ export function memberRoutes(app: FastifyInstance, site: Site): void {
     const ctx = req.ctx;
     const r = await verifyEmailToken(site.db, req.params.token, site.now());
     if (!r.ok) return errorPage(reply, ctx, 400, ctx.t('joining.verify.invalid'));
+    // The tracker lets the member download from now on.
+    await site.tracker.userChanged(r.userId);
     if (ctx.user?.id === r.userId) {
       setFlash(reply, 'joining.verify.done');
       return reply.redirect('/account', 303);
