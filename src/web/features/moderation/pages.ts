@@ -3,6 +3,7 @@
  * edit form (staff edit and the uploader's resubmission share it), and the delete, merge and
  * factors forms. All work without JavaScript.
  */
+import { termInput } from '../upload/pages.js';
 import { renderDescription } from '../../../markup/render.js';
 import type { Catalogue, CatalogueCategory, CatalogueTermType } from '../../../site/catalogue/catalogue.js';
 import { REASON_MAX } from '../../../site/moderation/common.js';
@@ -158,27 +159,9 @@ function invalid(state: EditFormState, f: EditField): Html {
 }
 
 function termControl(ctx: RequestContext, state: EditFormState, type: CatalogueTermType): Html {
-  const { locale, t } = ctx;
   // Deprecated terms stay offered when the torrent has them.
-  const terms = type.termsIn(locale).filter((x) => !x.deprecated || state.termIds.has(x.id));
-  if (terms.length === 0) return html``;
-  if (type.mode === 'single') {
-    const id = `edit-term-${type.id}`;
-    return html`<div class="upload-term">
-  <label for="${id}">${type.name(locale)}</label>
-  <select id="${id}" name="term">
-    <option value="">${t('moderation.edit.term_unset')}</option>
-    ${terms.map((x) => html`<option value="${x.id}"${attr('selected', state.termIds.has(x.id))}>${x.name(locale)}</option>`)}
-  </select>
-</div>`;
-  }
-  return html`<fieldset class="upload-term upload-term-multi">
-  <legend>${type.name(locale)}</legend>
-  <ul class="upload-checks">${terms.map((x) => {
-    const id = `edit-term-${type.id}-${x.id}`;
-    return html`<li><input type="checkbox" id="${id}" name="term" value="${x.id}"${attr('checked', state.termIds.has(x.id))}> <label for="${id}">${x.name(locale)}</label></li>`;
-  })}</ul>
-</fieldset>`;
+  const terms = type.termsIn(ctx.locale).filter((x) => !x.deprecated || state.termIds.has(x.id));
+  return termInput(ctx, type, terms, state.termIds, { idPrefix: 'edit-term', unsetLabel: ctx.t('moderation.edit.term_unset') });
 }
 
 export function editFormBody(ctx: RequestContext, catalogue: Catalogue, state: EditFormState): Html {

@@ -74,24 +74,38 @@ function describedBy(state: UploadFormState, field: UploadField, hint: string | 
 }
 
 function termControl(ctx: RequestContext, state: UploadFormState, type: CatalogueTermType): Html {
-  const { locale, t } = ctx;
-  const terms = type.termsIn(locale).filter((x) => !x.deprecated);
+  const terms = type.termsIn(ctx.locale).filter((x) => !x.deprecated);
+  return termInput(ctx, type, terms, state.termIds, { idPrefix: 'upload-term', unsetLabel: ctx.t('upload.terms.unset') });
+}
+
+/**
+ * The input of one term type (a select for a single-mode type, checkboxes for a multi-mode one),
+ * posted as repeated `term` fields: the upload form and the staff edit form share it.
+ */
+export function termInput(
+  ctx: RequestContext,
+  type: CatalogueTermType,
+  terms: ReadonlyArray<{ id: number; name(locale: RequestContext['locale']): string }>,
+  selected: ReadonlySet<number>,
+  o: { idPrefix: string; unsetLabel: string },
+): Html {
+  const { locale } = ctx;
   if (terms.length === 0) return html``;
   if (type.mode === 'single') {
-    const id = `upload-term-${type.id}`;
+    const id = `${o.idPrefix}-${type.id}`;
     return html`<div class="upload-term">
       <label for="${id}">${type.name(locale)}</label>
       <select id="${id}" name="term">
-        <option value="">${t('upload.terms.unset')}</option>
-        ${terms.map((x) => html`<option value="${x.id}"${attr('selected', state.termIds.has(x.id))}>${x.name(locale)}</option>`)}
+        <option value="">${o.unsetLabel}</option>
+        ${terms.map((x) => html`<option value="${x.id}"${attr('selected', selected.has(x.id))}>${x.name(locale)}</option>`)}
       </select>
     </div>`;
   }
   return html`<fieldset class="upload-term upload-term-multi">
       <legend>${type.name(locale)}</legend>
       <ul class="upload-checks">${terms.map((x) => {
-        const id = `upload-term-${type.id}-${x.id}`;
-        return html`<li><input type="checkbox" id="${id}" name="term" value="${x.id}"${attr('checked', state.termIds.has(x.id))}> <label for="${id}">${x.name(locale)}</label></li>`;
+        const id = `${o.idPrefix}-${type.id}-${x.id}`;
+        return html`<li><input type="checkbox" id="${id}" name="term" value="${x.id}"${attr('checked', selected.has(x.id))}> <label for="${id}">${x.name(locale)}</label></li>`;
       })}</ul>
     </fieldset>`;
 }
