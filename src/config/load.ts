@@ -234,6 +234,13 @@ function crossChecks(values: Map<string, unknown>, sources: Map<string, ConfigSo
         `(set tracker.udp_enabled = false to disable UDP) ${src('tracker.udp_host', 'tracker.udp_host6')}`,
     );
   }
+  if (values.get('tracker.store') === 'redis' && values.get('redis.url') === '') {
+    problems.push(`tracker.store: "redis" needs redis.url ${src('tracker.store', 'redis.url')}`);
+  }
+  const base = values.get('api.t411_base_path') as string;
+  if (!/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(base) || base.startsWith('/api/') || base === '/api' || base.includes('//')) {
+    problems.push(`api.t411_base_path: must be a path such as /t411api, not under /api (got ${JSON.stringify(base)}) [${sources.get('api.t411_base_path')}]`);
+  }
 }
 
 function freeze(tree: Record<string, Record<string, unknown>>): Config {

@@ -74,6 +74,8 @@ const PORT = { min: 0, max: 65535 };
 
 export const TRACKER_MODES = ['public', 'listed', 'private'] as const;
 export type TrackerMode = (typeof TRACKER_MODES)[number];
+export const PEER_STORES = ['memory', 'redis'] as const;
+export type PeerStoreKind = (typeof PEER_STORES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -162,6 +164,29 @@ export const configSchema = {
     client_deny: list([], 'peer_id prefixes refused (database rules add to these, editable without restart).'),
     http_keepalive_timeout: seconds(15, { min: 0 }, 'Idle keep-alive timeout of HTTP tracker connections, in seconds.'),
     http_max_connections: int(10000, { min: 1 }, 'Most simultaneous HTTP tracker connections.'),
+    store: oneOf(
+      PEER_STORES,
+      'memory',
+      'Where swarms live: memory (one tracker process) or redis (shared by every tracker node; needs `redis.url`).',
+    ),
+  },
+  redis: {
+    url: str('', 'Redis server, e.g. `redis://127.0.0.1:6379/0` (empty: no Redis). Used by `tracker.store = "redis"` and for state shared by several nodes.'),
+    cluster: bool(false, 'Connect to a Redis Cluster (the url names one seed node); keys carry hash tags so that a swarm lives on one shard.'),
+    key_prefix: str('essaim:', 'Prefix of every Redis key, so that several sites can share one server.'),
+  },
+  api: {
+    enabled: bool(true, 'Serve the programmatic APIs: /api/v1 (with /api/openapi.json and /api/docs), Torznab, T411 and UNIT3D compatibility.'),
+    rate_limit: int(120, { min: 1, max: 1000000 }, 'API requests allowed per token within `rate_window`.'),
+    rate_limit_ip: int(300, { min: 1, max: 1000000 }, 'API requests allowed per IP address within `rate_window` (every token together, and unauthenticated calls).'),
+    rate_window: seconds(60, { min: 1 }, 'The window of the API rate limits.'),
+    max_tokens_per_user: int(20, { min: 1, max: 1000 }, 'Most personal API tokens one member may hold at once.'),
+    torznab_enabled: bool(true, 'Serve Torznab at /api/torznab (Prowlarr, Jackett, Sonarr, Radarr).'),
+    t411_enabled: bool(true, "Serve T411's historical REST API under `t411_base_path`."),
+    t411_base_path: str('/t411api', "Path under which T411's API is served (e.g. /t411api/auth)."),
+    t411_host: str('', "A host name (e.g. api.example.org) whose requests are answered by T411's API at the root path, behind the same server; empty: none."),
+    t411_token_ttl: seconds(7776000, { min: 3600 }, 'How long a token issued by the T411 `/auth` call stays valid (T411: 90 days).'),
+    unit3d_enabled: bool(true, "Serve UNIT3D's torrents API at /api/torrents (Prowlarr's UNIT3D indexer, upload assistants)."),
   },
   ledger: {
     flush_interval: seconds(5, { min: 1 }, 'How often traffic is written to the database, in seconds.'),

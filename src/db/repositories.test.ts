@@ -80,6 +80,9 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   torrent_file: { torrent_id: true, idx: true, path: true, size: true },
   torrent_term: { torrent_id: true, term_id: true, term_type_id: true },
   session: { id: true, user_id: true, persistent: true, created_at: true, last_seen_at: true, expires_at: true, ip: true, user_agent: true },
+  api_token: { id: true, user_id: true, kind: true, name: true, token_hash: true, hint: true, scopes: true, created_at: true, last_used_at: true, expires_at: true, revoked_at: true },
+  newznab_category: { category_id: true, newznab_id: true },
+  job_lease: { name: true, holder: true, expires_at: true },
   auth_token: { token_hash: true, purpose: true, user_id: true, data: true, created_at: true, expires_at: true, used_at: true },
   recovery_code: { user_id: true, code_hash: true, used_at: true },
   bookmark: { id: true, user_id: true, torrent_id: true, created_at: true },
@@ -117,7 +120,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   news: { id: true, author_id: true, title: true, body: true, locale: true, created_at: true, updated_at: true },
   contact_message: { id: true, user_id: true, email: true, subject: true, body: true, status: true, created_at: true },
 };
-const MIGRATIONS = ['0001_initial', '0002_site', '0003_completed_index', '0004_community'];
+const MIGRATIONS = ['0001_initial', '0002_site', '0003_completed_index', '0004_community', '0005_api'];
 
 let seq = 0;
 /** A distinct 40-hex string per call (info hashes, peer ids). */

@@ -611,7 +611,44 @@ export interface LedgerBatchTable {
   applied_at: number;
 }
 
+export type ApiTokenKind = 'personal' | 't411';
+export type ApiScope = 'read' | 'upload';
+
+/** Personal API tokens and T411 /auth tokens (#5): only the SHA-256 of the token is kept. */
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: ApiTokenKind;
+  name: string;
+  /** SHA-256 hex of the token. */
+  token_hash: string;
+  /** The token's last characters, to tell tokens apart in a list. */
+  hint: string;
+  /** Space-separated ApiScope values. */
+  scopes: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+/** The Newznab (Torznab) category of a site category, when administrators changed the default. */
+export interface NewznabCategoryTable {
+  category_id: number;
+  newznab_id: number;
+}
+
+/** A periodic job's lease: the node holding it runs the job until expires_at (#6). */
+export interface JobLeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
+  api_token: ApiTokenTable;
+  newznab_category: NewznabCategoryTable;
+  job_lease: JobLeaseTable;
   user: UserTable;
   torrent: TorrentTable;
   torrent_swarm: TorrentSwarmTable;

@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 const PATH_SECRET = /\/[0-9a-fA-F]{32}(?=\/|$|\?)/g;
-const QUERY_SECRET = /([?&](?:passkey|torrent_pass|rsskey|rss_key|apikey|api_key|token|key)=)[^&#]*/gi;
+const QUERY_SECRET = /([?&](?:passkey|torrent_pass|rsskey|rss_key|apikey|api_key|api_token|token|key)=)[^&#]*/gi;
 
 /** Replaces passkeys in a URL's path segments and secret query parameters with `<redacted>`. */
 export function redactUrl(url: string): string {

@@ -258,6 +258,7 @@ export async function deleteAccount(site: LawfulSite, userId: number): Promise<D
     for (const table of [
       'session',
       'auth_token',
+      'api_token',
       'recovery_code',
       'bookmark',
       'saved_search',
