@@ -2,6 +2,7 @@
 // Runs every *.test.ts under src/ and test/ with node's own test runner (through tsx).
 // Usage: node scripts/run-tests.mjs [--pg] [filter...]
 //   --pg      also run the PostgreSQL passes (ESSAIM_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
+//   --redis   also run the Redis passes (ESSAIM_TEST_REDIS_URL, default redis://127.0.0.1:6379/0)
 //   filter    only files whose path contains one of the given strings
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -12,6 +13,7 @@ const env = { ...process.env };
 const filters = [];
 for (const a of args) {
   if (a === '--pg') env.ESSAIM_TEST_PG_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+  else if (a === '--redis') env.ESSAIM_TEST_REDIS_URL ??= 'redis://127.0.0.1:6379/0';
   else filters.push(a);
 }
 

@@ -30,6 +30,8 @@ import { routes as discipline } from './features/discipline/routes.js';
 import { routes as joining } from './features/joining/routes.js';
 import { routes as lawful } from './features/lawful/routes.js';
 import { routes as community } from './features/community/routes.js';
+import { routes as apitokens } from './features/apitokens/routes.js';
+import { routes as torznab } from './features/torznab/routes.js';
 import { registerApis } from '../api/routes.js';
 
 export { escapeHtml } from './html.js';
@@ -143,7 +145,7 @@ export function buildWebApp(deps: WebDeps): FastifyInstance {
       }
     });
 
-    for (const feature of [accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community]) feature(scope, site);
+    for (const feature of [accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community, apitokens, torznab]) feature(scope, site);
   });
   // The programmatic APIs: their own scopes (token authentication, no cookies, JSON/XML errors).
   registerApis(app, site);

@@ -16,6 +16,8 @@ import { messages as discipline } from './features/discipline/messages.js';
 import { messages as joining } from './features/joining/messages.js';
 import { messages as lawful } from './features/lawful/messages.js';
 import { messages as community } from './features/community/messages.js';
+import { messages as apitokens } from './features/apitokens/messages.js';
+import { messages as torznab } from './features/torznab/messages.js';
 
 type KeysOf<C> = C extends { en: Record<infer K, string> } ? K : never;
 export type MessageKey =
@@ -31,6 +33,8 @@ export type MessageKey =
   | KeysOf<typeof discipline>
   | KeysOf<typeof joining>
   | KeysOf<typeof lawful>
-  | KeysOf<typeof community>;
+  | KeysOf<typeof community>
+  | KeysOf<typeof apitokens>
+  | KeysOf<typeof torznab>;
 
-export const catalogs = mergeCatalogs<MessageKey>([common, accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community]);
+export const catalogs = mergeCatalogs<MessageKey>([common, accounts, catalogue, upload, browse, torrent, members, rss, moderation, discipline, joining, lawful, community, apitokens, torznab]);
