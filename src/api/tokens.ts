@@ -127,9 +127,11 @@ export async function revokeApiToken(db: Kysely<Database>, userId: number, id: n
   return Number(r.numUpdatedRows) > 0;
 }
 
-/** Revokes every token of the member (password change, "log out everywhere", staff action). */
-export async function revokeAllApiTokens(db: Kysely<Database>, userId: number, now: number): Promise<number> {
-  const r = await db.updateTable('api_token').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+/** Revokes every token of the member, or every token of one kind (a password change ends T411 logins). */
+export async function revokeAllApiTokens(db: Kysely<Database>, userId: number, now: number, kind?: ApiTokenKind): Promise<number> {
+  let q = db.updateTable('api_token').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (kind) q = q.where('kind', '=', kind);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 

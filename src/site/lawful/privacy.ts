@@ -158,6 +158,13 @@ export async function exportUserData(db: Kysely<Database>, userId: number, now: 
   const reports = await db.selectFrom('report').select(['target_type', 'target_id', 'reason', 'status', 'created_at']).where('reporter_id', '=', userId).orderBy('id').execute();
   const contact = await db.selectFrom('contact_message').select(['subject', 'body', 'status', 'created_at']).where('user_id', '=', userId).orderBy('id').execute();
   const counterNotices = await db.selectFrom('counter_notice').select(['notice_id', 'statement', 'status', 'created_at', 'decided_at']).where('user_id', '=', userId).orderBy('id').execute();
+  // API tokens: what they are for and when they were used; never their hash.
+  const apiTokens = await db
+    .selectFrom('api_token')
+    .select(['kind', 'name', 'hint', 'scopes', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'])
+    .where('user_id', '=', userId)
+    .orderBy('id')
+    .execute();
   const tokens = await db.selectFrom('freeleech_token_use').select(['torrent_id', 'created_at', 'expires_at']).where('user_id', '=', userId).orderBy('created_at').execute();
 
   return {
@@ -182,6 +189,7 @@ export async function exportUserData(db: Kysely<Database>, userId: number, now: 
     invites,
     login_ips: loginIps.map((l) => ({ ...l, signup: l.signup === 1 })),
     sessions: sessions.map((s) => ({ ...s, persistent: s.persistent === 1 })),
+    api_tokens: apiTokens.map((a) => ({ ...a, scopes: a.scopes.split(' ') })),
     notifications: notifications.map((n) => ({ ...n, data: safeJson(n.data) })),
     warnings,
     reports_filed: reports,

@@ -20,6 +20,7 @@ import { consumeAuthToken, createAuthToken } from '../../../site/accounts/tokens
 import { refusedDomainOf } from '../../../site/joining/domains.js';
 import { hashPassword } from '../../../site/passwords.js';
 import { deleteUserSessions, listUserSessions } from '../../../site/sessions.js';
+import { revokeAllApiTokens } from '../../../api/tokens.js';
 import type { Site } from '../../../site/site.js';
 import { setFlash, translator, type RequestContext } from '../../context.js';
 import { formatDate } from '../../format.js';
@@ -303,8 +304,10 @@ export function accountRoutes(app: FastifyInstance, site: Site): void {
     if (current) errors.current_password = current;
     if (hasErrors(errors)) return passwordPage(reply, ctx, errors, null, 400);
     await setPasswordHash(site.db, user.id, await hashPassword(password), site.now());
-    // Whoever else was logged in as this member is out.
+    // Whoever else was logged in as this member is out, and so are T411 clients, which logged in
+    // with the old password (personal API tokens stay: they never knew the password).
     await deleteUserSessions(site.db, user.id, ctx.sessionId ?? undefined);
+    await revokeAllApiTokens(site.db, user.id, site.now(), 't411');
     setFlash(reply, 'accounts.password.changed');
     return reply.redirect('/account', 303);
   });

@@ -15,6 +15,7 @@ import { findUserByEmail, findUserById, setPasswordHash } from '../../../db/user
 import { consumeAuthToken, createAuthToken, findAuthToken, revokeAuthTokens } from '../../../site/accounts/tokens.js';
 import { hashPassword } from '../../../site/passwords.js';
 import { deleteUserSessions } from '../../../site/sessions.js';
+import { revokeAllApiTokens } from '../../../api/tokens.js';
 import type { Site } from '../../../site/site.js';
 import { setFlash, translator, type RequestContext } from '../../context.js';
 import { html } from '../../html.js';
@@ -126,6 +127,7 @@ export function passwordResetRoutes(app: FastifyInstance, site: Site): void {
     if (!(await consumeAuthToken(site.db, token, 'password_reset', site.now()))) return errorPage(reply, ctx, 400, ctx.t('accounts.reset.invalid'));
     await setPasswordHash(site.db, user.id, hash, site.now());
     await deleteUserSessions(site.db, user.id);
+    await revokeAllApiTokens(site.db, user.id, site.now(), 't411');
     await revokeAuthTokens(site.db, user.id, 'password_reset', site.now());
     site.limiter.reset(loginUserKey(user.id));
     if (user.totp_enabled === 1 && user.totp_secret) return beginSecondStep(site, req, reply, user, false, '/account');

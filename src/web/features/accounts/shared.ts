@@ -209,7 +209,7 @@ export function endSessionCookie(reply: FastifyReply): void {
 
 // --- layout pieces ------------------------------------------------------------------------------
 
-export type AccountSection = 'overview' | 'sessions' | 'twofactor' | 'password' | 'email' | 'privacy';
+export type AccountSection = 'overview' | 'sessions' | 'twofactor' | 'password' | 'email' | 'privacy' | 'api';
 
 /** The account pages' sub-navigation. */
 export function accountNav(ctx: RequestContext, current: AccountSection): Html {
@@ -220,6 +220,7 @@ export function accountNav(ctx: RequestContext, current: AccountSection): Html {
     ['twofactor', '/account/2fa', 'accounts.nav.twofactor'],
     ['sessions', '/account/sessions', 'accounts.nav.sessions'],
     ['privacy', '/account/privacy', 'lawful.privacy.nav'],
+    ['api', '/account/api', 'apitokens.nav'],
   ];
   return html`<nav class="account-nav" aria-label="${ctx.t('accounts.nav.label')}">
   <ul>${items.map(([k, href, label]) => html`<li><a href="${href}"${k === current ? html` aria-current="page"` : ''}>${ctx.t(label)}</a></li>`)}</ul>
