@@ -26,7 +26,7 @@ export class JobLeases {
       .values({ name, holder: this.holder, expires_at: now + ttl })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst();
-    if (Number(ins.numInsertedRows ?? 0n) > 0) return true;
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
     const up = await this.db
       .updateTable('job_lease')
       .set({ holder: this.holder, expires_at: now + ttl })
