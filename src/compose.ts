@@ -41,6 +41,12 @@ import { runJoiningJobs } from './site/joining/jobs.js';
 import { runRules } from './site/rules/enforce.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { closeRedis, connectRedis, type RedisClient } from './shared/redis.js';
+import { PgChangeBus, RedisChangeBus, type Change, type ChangeBus } from './cluster/change-bus.js';
+import { JobLeases, leased } from './cluster/lease.js';
+import { RedisRateLimiter } from './cluster/redis-rate-limit.js';
 
 export interface EssaimOptions {
   /** Which parts to run. */
@@ -60,6 +66,8 @@ export interface Listening {
 }
 
 export interface Essaim {
+  /** This process's id among the nodes of a site (leases, change bus, ledger batch ids). */
+  readonly nodeId: string;
   readonly config: Config;
   readonly log: Logger;
   db(): Kysely<Database>;
@@ -89,6 +97,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   const tc = config.tracker;
   const runWeb = opts.web ?? true;
   const runTracker = opts.tracker ?? true;
+  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // Shared state for several nodes (#6): one Redis connection for the peer store, the change bus
+  // and the rate limits; connected lazily, so that nothing happens before start().
+  const redis: RedisClient | null = config.redis.url ? connectRedis(config.redis) : null;
 
   const staticRules: ClientRule[] = [
     ...tc.client_allow.map((prefix) => ({ prefix, action: 'allow' as const })),
@@ -130,6 +142,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   let ready = false;
   const jobs: Periodic[] = [];
   let baselineTimer: NodeJS.Timeout | null = null;
+  let bus: ChangeBus | null = null;
+  let leases: JobLeases | null = null;
 
   const db = (): Kysely<Database> => {
     if (!database) throw new Error('database not open: call start() first');
@@ -144,8 +158,9 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   const refresh = () => refreshAccess(db(), access, clock, tc.unregistered_reason_ttl, { requireVerifiedEmail });
   let site: Site | null = null;
 
-  const trackerLink: TrackerLink = {
-    async torrentChanged(torrentId) {
+  /** What a change does to this node's access cache (only where a tracker runs). */
+  const local = {
+    async torrentChanged(torrentId: number) {
       const t = await db().selectFrom('torrent').selectAll().where('id', '=', torrentId).executeTakeFirst();
       const swarms = await db().selectFrom('torrent_swarm').select('info_hash').where('torrent_id', '=', torrentId).execute();
       // The blocklist entries of these swarms (a 64-hex v2 entry blocks its 40-hex swarm hash).
@@ -173,7 +188,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
           });
       }
     },
-    async userChanged(userId, previousPasskey) {
+    async userChanged(userId: number, previousPasskey?: string) {
       if (previousPasskey) access.removePasskey(previousPasskey);
       const u = await db()
         .selectFrom('user')
@@ -184,6 +199,33 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     },
     blocklistChanged: () => refreshBlocklist(db(), access),
     freeleechChanged: () => refreshFreeleech(db(), access, clock),
+    clientsChanged: () => refresh(),
+  };
+  const applyLocally = async (c: Change): Promise<void> => {
+    if (!runTracker) return;
+    switch (c.kind) {
+      case 'torrent':
+        return local.torrentChanged(c.id);
+      case 'user':
+        return local.userChanged(c.id, c.previousPasskey);
+      case 'blocklist':
+        return local.blocklistChanged();
+      case 'freeleech':
+        return local.freeleechChanged();
+      case 'clients':
+        return local.clientsChanged();
+    }
+  };
+  /** Applies a change here, then tells the other nodes (when there are any). */
+  const changed = async (c: Change): Promise<void> => {
+    await applyLocally(c);
+    if (bus) await bus.publish(c).catch((err: unknown) => log.warn({ err, kind: c.kind }, 'change not published; the periodic refresh will catch up'));
+  };
+  const trackerLink: TrackerLink = {
+    torrentChanged: (id) => changed({ kind: 'torrent', id }),
+    userChanged: (id, previousPasskey) => changed(previousPasskey ? { kind: 'user', id, previousPasskey } : { kind: 'user', id }),
+    blocklistChanged: () => changed({ kind: 'blocklist' }),
+    freeleechChanged: () => changed({ kind: 'freeleech' }),
     swarmCounts(infoHashes) {
       if (!runTracker) return null;
       const r = store.scrape(infoHashes as Parameters<PeerStore['scrape']>[0]);
@@ -191,7 +233,20 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     },
   };
 
+  const sharedStore = tc.store === 'redis';
+  const leasedNames: string[] = [];
+  /**
+   * A periodic job that runs once across the site: on the node holding its lease when several
+   * nodes share PostgreSQL, else here (`shared` false: a job of this node's own state).
+   */
+  const siteJob = (name: string, intervalSeconds: number, fn: () => Promise<void> | void, shared = true): Periodic => {
+    const nowS = () => Math.floor(clock.nowMs() / 1000);
+    if (shared && leases) leasedNames.push(name);
+    return new Periodic(name, intervalSeconds * 1000, leased(shared ? leases : null, name, intervalSeconds, nowS, fn, log), log);
+  };
+
   return {
+    nodeId,
     config,
     log,
     db,
@@ -211,6 +266,20 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       const opened = await openDatabase(config.database.url, { dataDir: config.server.data_dir, poolSize: config.database.pool_size });
       database = opened;
       await migrateToLatest(opened.db);
+      // Several nodes share PostgreSQL: site-wide jobs run on the node holding their lease.
+      leases = opened.dialect === 'postgres' ? new JobLeases(opened.db, nodeId) : null;
+      if (redis) {
+        const b = new RedisChangeBus(redis, config.redis.key_prefix, nodeId, log);
+        await b.start();
+        bus = b;
+      } else if (opened.dialect === 'postgres') {
+        const b = new PgChangeBus(config.database.url, nodeId, log);
+        await b.start();
+        bus = b;
+      }
+      if (bus && runTracker) {
+        bus.subscribe((c) => void applyLocally(c).catch((err: unknown) => log.warn({ err, kind: c.kind }, 'change from another node not applied')));
+      }
       if (await installDefaultTaxonomy(opened.db)) log.info('default categories and terms installed');
       if (await installDefaultGrants(opened.db)) log.info('default role permissions installed');
       if (await installDefaultClasses(opened.db)) log.info('default member classes installed');
@@ -247,6 +316,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
             maxScrapeHashes: tc.scrape_max_hashes,
             keepAliveTimeoutMs: tc.http_keepalive_timeout * 1000,
             maxConnections: tc.http_max_connections,
+            ready: () => ready,
           });
           const port = await http.listen(tc.http_host, tc.http_port);
           listening.httpTracker = url('http', tc.http_host, port);
@@ -274,16 +344,13 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
           // Under load the ledger is written as soon as it holds max_pending entries.
           new Periodic('ledger-pressure', 250, () => (ledger.depth() >= config.ledger.max_pending ? flushJob.runNow() : undefined), log),
           new Periodic('access-refresh', tc.access_refresh_interval * 1000, refresh, log),
-          new Periodic('peer-sweep', tc.sweep_interval * 1000, () => sweepPeers(store, clock, tc.peer_timeout), log),
-          new Periodic(
-            'ledger-prune',
-            3600 * 1000,
-            async () =>
-              void (await pruneLedgerTables(db(), clock, {
-                baselineRetention: config.ledger.baseline_retention,
-                trafficRetentionDays: config.ledger.traffic_retention_days,
-              })),
-            log,
+          // A shared (Redis) store is swept by one node; each in-memory store by its own node.
+          siteJob('peer-sweep', tc.sweep_interval, () => void sweepPeers(store, clock, tc.peer_timeout), sharedStore),
+          siteJob('ledger-prune', 3600, async () =>
+            void (await pruneLedgerTables(db(), clock, {
+              baselineRetention: config.ledger.baseline_retention,
+              trafficRetentionDays: config.ledger.traffic_retention_days,
+            })),
           ),
         );
         for (const j of jobs) j.start();
@@ -299,7 +366,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         clock,
         mailer: createMailer({ smtpUrl: config.mail.smtp_url, from: config.mail.from, outboxDir: join(config.server.data_dir, 'outbox'), log }),
         tracker: trackerLink,
-        limiter: new MemoryRateLimiter(),
+        // Several web nodes count login failures and API calls together through Redis.
+        limiter: redis ? new RedisRateLimiter(redis, config.redis.key_prefix, log) : new MemoryRateLimiter(),
         secret: await siteSecret(opened.db, now),
         publicUrl,
         announceUrls: (passkey) => ({
@@ -310,30 +378,30 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       };
       if (runTracker) {
         const sync = new SwarmCountSync(opened.db, store, access);
-        const j = new Periodic('swarm-count-sync', config.site.swarm_sync_interval * 1000, async () => void (await sync.run()), log);
+        const j = siteJob('swarm-count-sync', config.site.swarm_sync_interval, async () => void (await sync.run()), sharedStore);
         jobs.push(j);
         j.start();
       }
       {
         // Bans end at their expiry: the account is enabled again and the tracker told.
         const s = site;
-        const j = new Periodic('ban-expiry', 60 * 1000, async () => void (await liftExpiredBans(s, s.now())), log);
+        const j = siteJob('ban-expiry', 60, async () => void (await liftExpiredBans(s, s.now())));
         jobs.push(j);
         j.start();
       }
       {
         // Sharing rules: ratio watch, hit-and-runs, download refusals (src/site/rules/enforce.ts).
         const s = site;
-        const j = new Periodic('sharing-rules', config.rules.interval * 1000, async () => void (await runRules(s, s.now())), log);
+        const j = siteJob('sharing-rules', config.rules.interval, async () => void (await runRules(s, s.now())));
         jobs.push(j);
         j.start();
       }
       if (runWeb) {
-        const j = new Periodic('session-prune', 3600 * 1000, () => pruneExpired(opened.db, Math.floor(clock.nowMs() / 1000)), log);
+        const j = siteJob('session-prune', 3600, () => pruneExpired(opened.db, Math.floor(clock.nowMs() / 1000)));
         jobs.push(j);
         j.start();
         // Member classes, monthly invitations, login IP retention (src/site/joining/jobs.ts).
-        const joining = new Periodic('joining', config.joining.class_interval * 1000, async () => void (await runJoiningJobs(site!)), log);
+        const joining = siteJob('joining', config.joining.class_interval, async () => void (await runJoiningJobs(site!)));
         jobs.push(joining);
         joining.start();
         web = buildWebApp({ site, ready: () => ready });
@@ -377,6 +445,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       await Promise.all([http?.close(), udp?.close(), web?.close()]);
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       for (const j of jobs) await j.stop();
+      // Hand this node's leases over at once rather than at their expiry.
+      if (leases) for (const name of leasedNames) await leases.release(name).catch(() => undefined);
+      await bus?.close();
+      bus = null;
       if (database) {
         // Final flush: everything credited so far reaches the database.
         for (let i = 0; i < 3 && ledger.depth() > 0; i++) if (!(await flush())) break;
@@ -386,6 +458,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         database = null;
       }
       await store.close();
+      if (redis) await closeRedis(redis);
     },
   };
 }

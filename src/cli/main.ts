@@ -81,7 +81,9 @@ function out(json: boolean, value: Record<string, unknown>, text: string): void 
 }
 
 const USAGE = `usage: essaim <command>
-  start                                   run the site and the tracker
+  start                                   run the site and the tracker in one process
+  web                                     run the website and the APIs only (a web node)
+  tracker                                 run the tracker only (a tracker node)
   migrate                                 bring the database schema up to date
   config print                            show every configuration key
   user create <name> [--admin] [--email E] [--password-stdin] [--json]
@@ -127,6 +129,10 @@ async function run(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'start':
       return start(config);
+    case 'web':
+      return start(config, { web: true, tracker: false });
+    case 'tracker':
+      return start(config, { web: false, tracker: true });
     case 'migrate':
       await withDb(config, async () => undefined);
       out(json, { ok: true }, 'database schema is up to date');
@@ -148,13 +154,14 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
-async function start(config: Config): Promise<void> {
-  const app = createEssaim(config);
+async function start(config: Config, roles: { web: boolean; tracker: boolean } = { web: true, tracker: true }): Promise<void> {
+  const app = createEssaim(config, roles);
   const l = await app.start();
   const tc = config.tracker;
-  const base = tc.announce_base_url || l.httpTracker;
+  const base = roles.tracker ? tc.announce_base_url || l.httpTracker : null;
+  const what = roles.web && roles.tracker ? 'Essaim is running' : roles.web ? 'Essaim web node is running' : 'Essaim tracker node is running';
   const lines = [
-    `Essaim is running (tracker mode: ${tc.mode})`,
+    `${what} (tracker mode: ${tc.mode}; node ${app.nodeId})`,
     l.web ? `  site:            ${l.web}` : null,
     base ? `  announce (HTTP): ${base}${tc.mode === 'private' ? '/<passkey>' : ''}/announce` : null,
     ...(l.udpTracker ?? []).map((u) => `  announce (UDP):  ${tc.udp_announce_base_url || u}${tc.mode === 'private' ? '/<passkey>' : ''}/announce`),

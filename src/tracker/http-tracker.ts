@@ -27,6 +27,8 @@ export interface HttpTrackerOptions {
   /** Milliseconds an idle keep-alive connection is kept. */
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** For /readyz (load balancers): false while starting or stopping. Absent: always ready. */
+  ready?: () => boolean;
 }
 
 const MAX_HEAD = 8192;
@@ -129,7 +131,12 @@ export class HttpTracker {
         }
         const r = route(h.path);
         if (r === null) {
-          send(404, Buffer.from('not found'), keepAlive);
+          // Health checks for load balancers in front of tracker nodes.
+          if (h.path === '/healthz') send(200, Buffer.from('ok'), keepAlive);
+          else if (h.path === '/readyz') {
+            const ok = this.o.ready?.() ?? true;
+            send(ok ? 200 : 503, Buffer.from(ok ? 'ready' : 'not ready'), keepAlive);
+          } else send(404, Buffer.from('not found'), keepAlive);
           continue;
         }
         const out = r.action === 'announce' ? this.announce(h.query, r.passkey, sock.remoteAddress, h.xForwardedFor) : this.scrape(h.query, r.passkey);
