@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, formatConfigListing, loadConfigWithSources } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 import { createEssaim } from '../compose.js';
+import { backupSqlite, sqliteFileOf } from '../db/backup.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
@@ -85,6 +86,7 @@ const USAGE = `usage: essaim <command>
   web                                     run the website and the APIs only (a web node)
   tracker                                 run the tracker only (a tracker node)
   migrate                                 bring the database schema up to date
+  backup <file> [--force]                 online copy of the SQLite database (PostgreSQL: pg_dump)
   config print                            show every configuration key
   user create <name> [--admin] [--email E] [--password-stdin] [--json]
                                           (without --password-stdin: prints a one-time link to set the password)
@@ -131,6 +133,12 @@ async function run(argv: string[]): Promise<void> {
       return start(config);
     case 'web':
       return start(config, { web: true, tracker: false });
+    case 'backup': {
+      if (!sub) throw new UsageError('backup: the destination file is required');
+      const r = await backupSqlite(sqliteFileOf(config.database.url, config.server.data_dir), sub, { overwrite: p.flags.has('--force') });
+      out(json, { ok: true, ...r }, `backup written to ${r.path} (${r.bytes} bytes, ${r.migrations} migrations, integrity ok)`);
+      return;
+    }
     case 'tracker':
       return start(config, { web: false, tracker: true });
     case 'migrate':
