@@ -54,7 +54,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     leech_time: true, created_at: true, updated_at: true, privacy: true, locale: true, title: true, totp_secret: true,
     totp_enabled: true, email_verified: true, last_login_at: true, last_seen_at: true, class: true, invited_by: true,
     invites_left: true, freeleech_tokens: true, ratio_watch_since: true, download_refused: true, download_refused_reason: true,
-    deleted_at: true, profile_text: true,
+    deleted_at: true, profile_text: true, totp_last_step: true,
   },
   torrent: {
     id: true, name: true, info_hash_v1: true, info_hash_v2: true, size: true, status: true, deleted_reason: true,

@@ -53,6 +53,8 @@ export interface UserTable {
   /** Base32 TOTP secret; set at enrolment, used once totp_enabled is 1. */
   totp_secret: string | null;
   totp_enabled: Generated<IntBool>;
+  /** The last TOTP time step used (replay guard shared by every web node). */
+  totp_last_step: number | null;
   email_verified: Generated<IntBool>;
   last_login_at: number | null;
   last_seen_at: number | null;

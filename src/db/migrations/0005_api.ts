@@ -7,6 +7,8 @@
  *   (a category without a row uses the default mapping computed from the taxonomy).
  * - `job_lease`: which node runs a periodic job right now, so that on several web nodes each job
  *   runs once (a lease with an expiry, taken and renewed by compare-and-set).
+ * - `user.totp_last_step`: the last TOTP time step a member used, so that a code used on one web
+ *   node cannot be replayed on another (compare-and-set in the database).
  *
  * Frozen once released (see 0001).
  */
@@ -43,6 +45,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('newznab_id', 'integer', (c) => c.notNull())
     .execute();
 
+  await db.schema.alterTable('user').addColumn('totp_last_step', 'bigint').execute();
+
   await db.schema
     .createTable('job_lease')
     .addColumn('name', 'text', (c) => c.primaryKey())
@@ -53,4 +57,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const t of ['job_lease', 'newznab_category', 'api_token']) await db.schema.dropTable(t).execute();
+  await db.schema.alterTable('user').dropColumn('totp_last_step').execute();
 }

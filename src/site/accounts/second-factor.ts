@@ -5,7 +5,7 @@
 import type { User } from '../../db/schema.js';
 import type { Site } from '../site.js';
 import { useRecoveryCode } from './recovery-codes.js';
-import { replayGuardFor, verifyTotpOnce } from './totp.js';
+import { replayGuardFor, verifyTotpShared } from './totp.js';
 
 export type SecondFactor = 'totp' | 'recovery';
 
@@ -14,7 +14,7 @@ export async function verifySecondFactor(site: Site, user: User, typed: string, 
   const code = typed.trim();
   if (!user.totp_secret || code === '' || code.length > 64) return null;
   if (/^\d{3}\s?\d{3}$/.test(code)) {
-    return verifyTotpOnce(replayGuardFor(site), user.id, user.totp_secret, code, site.now()) !== null ? 'totp' : null;
+    return (await verifyTotpShared(site.db, replayGuardFor(site), user.id, user.totp_secret, code, site.now())) !== null ? 'totp' : null;
   }
   if (opts.allowRecovery === false) return null;
   return (await useRecoveryCode(site.db, user.id, code, site.now())) ? 'recovery' : null;

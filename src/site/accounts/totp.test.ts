@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { forEachDialect } from '../../db/test-databases.js';
+import { createUser } from '../../db/user.repository.js';
 import {
   base32Decode,
   base32Encode,
@@ -13,6 +15,8 @@ import {
   totpAtStep,
   TotpReplayGuard,
   verifyTotpOnce,
+  verifyTotpShared,
+  claimTotpStep,
 } from './totp.js';
 
 describe('base32 (RFC 4648 section 10 vectors)', () => {
@@ -154,5 +158,25 @@ describe('secrets and URIs', () => {
   });
   it('groups a secret by four characters', () => {
     assert.equal(groupSecret('JBSWY3DPEHPK3PXP'), 'JBSW Y3DP EHPK 3PXP');
+  });
+});
+
+forEachDialect((name, open) => {
+  describe(`the shared TOTP replay guard (${name})`, () => {
+    it('accepts a code once across nodes (two guards, one database)', async (t) => {
+      const d = await open();
+      t.after(() => d.close());
+      const uid = (await createUser(d.db, { username: 'totp', now: 1 })).id;
+      const secret = newTotpSecret();
+      const now = 1_800_000_000;
+      const code = totpAtStep(secret, Math.floor(now / 30));
+      const nodeA = new TotpReplayGuard();
+      const nodeB = new TotpReplayGuard();
+      assert.notEqual(await verifyTotpShared(d.db, nodeA, uid, secret, code, now), null, 'first use');
+      assert.equal(await verifyTotpShared(d.db, nodeB, uid, secret, code, now + 1), null, 'replayed on another node');
+      const next = totpAtStep(secret, Math.floor(now / 30) + 1);
+      assert.notEqual(await verifyTotpShared(d.db, nodeB, uid, secret, next, now + 30), null, 'the next step is fine');
+      assert.equal(await claimTotpStep(d.db, uid, Math.floor(now / 30)), false, 'an older step is refused');
+    });
   });
 });

@@ -11,6 +11,8 @@
  * from a captured form on the same server).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
 
 export const TOTP_PERIOD = 30;
 export const TOTP_DIGITS = 6;
@@ -165,6 +167,28 @@ export function replayGuardFor(site: object): TotpReplayGuard {
     guards.set(site, g);
   }
   return g;
+}
+
+/**
+ * The shared half of the replay guard: records `step` as the member's last used step in the
+ * database unless a step as recent is there already (compare-and-set), so that a code accepted by
+ * one web node is refused by every other. True when this use is the first.
+ */
+export async function claimTotpStep(db: Kysely<Database>, userId: number, step: number): Promise<boolean> {
+  const r = await db
+    .updateTable('user')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** verifyTotpOnce, then the database's replay guard (several web nodes). Returns the accepted step or null. */
+export async function verifyTotpShared(db: Kysely<Database>, guard: TotpReplayGuard, userId: number, secretBase32: string, code: string, epochSeconds: number): Promise<number | null> {
+  const step = verifyTotpOnce(guard, userId, secretBase32, code, epochSeconds);
+  if (step === null) return null;
+  return (await claimTotpStep(db, userId, step)) ? step : null;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { User } from '../../../db/schema.js';
 import { setUserTotp } from '../../../db/user.repository.js';
 import { countRecoveryCodes, deleteRecoveryCodes, newRecoveryCodes, replaceRecoveryCodes } from '../../../site/accounts/recovery-codes.js';
 import { verifySecondFactor } from '../../../site/accounts/second-factor.js';
-import { groupSecret, newTotpSecret, otpauthUri, replayGuardFor, verifyTotpOnce } from '../../../site/accounts/totp.js';
+import { groupSecret, newTotpSecret, otpauthUri, replayGuardFor, verifyTotpShared } from '../../../site/accounts/totp.js';
 import type { Site } from '../../../site/site.js';
 import { setFlash, type RequestContext } from '../../context.js';
 import { html } from '../../html.js';
@@ -161,7 +161,7 @@ export function twoFactorRoutes(app: FastifyInstance, site: Site): void {
     if (user.totp_enabled === 1 || !user.totp_secret) return reply.redirect('/account/2fa', 303);
     const code = str(bodyOf(req), 'code', 20);
     if (code.trim() === '') return setupPage(reply, req.ctx, site, user, user.totp_secret, 'common.form.required', 400);
-    if (verifyTotpOnce(replayGuardFor(site), user.id, user.totp_secret, code, site.now()) === null) {
+    if ((await verifyTotpShared(site.db, replayGuardFor(site), user.id, user.totp_secret, code, site.now())) === null) {
       return setupPage(reply, req.ctx, site, user, user.totp_secret, 'accounts.2fa.wrong_code', 400);
     }
     const codes = newRecoveryCodes();
