@@ -16,9 +16,10 @@
  * Requested ids (`cat=`) select site subcategories:
  *   - a custom id: that subcategory, or every subcategory of that site parent;
  *   - a standard parent (5000): the subcategories mapped to it or to any of its children;
- *   - a standard child (5040): the subcategories mapped to it, and those mapped to its parent
- *     (5000): a subcategory mapped to "all of TV" holds TV/HD releases too, and Sonarr asks for
- *     5030,5040 by default;
+ *   - a standard child (5040): the subcategories mapped to it; when none is, those mapped to its
+ *     parent (5000): a subcategory mapped to "all of TV" holds TV/HD releases too, and Sonarr asks
+ *     for 5030,5040 by default (a child that some subcategory maps to exactly, such as 5080 or
+ *     3030, never reaches the subcategories mapped to the whole family);
  *   - an unknown id selects nothing (Newznab: unsupported categories are skipped).
  */
 import type { Kysely } from 'kysely';
@@ -270,11 +271,14 @@ export function selectSubcategories(m: CategoryMapping, requested: readonly numb
       continue;
     }
     if (!isStandardId(r)) continue;
-    const parent = r % 1000 === 0;
-    for (const s of m.catalogue.subcategories) {
-      const id = m.newznab.get(s.id)!;
-      if (id === r || (parent && familyOf(id) === r) || (!parent && id === familyOf(r))) out.add(s.id);
+    const mapped = (test: (id: number) => boolean) => m.catalogue.subcategories.filter((s) => test(m.newznab.get(s.id)!)).map((s) => s.id);
+    let found: number[];
+    if (r % 1000 === 0) found = mapped((id) => familyOf(id) === r);
+    else {
+      found = mapped((id) => id === r);
+      if (found.length === 0) found = mapped((id) => id === familyOf(r));
     }
+    for (const id of found) out.add(id);
   }
   return out;
 }
