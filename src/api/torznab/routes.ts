@@ -72,7 +72,7 @@ function capsDocument(site: Site, m: CategoryMapping): string {
   );
   return xmlDocument(
     el('caps', {}, [
-      el('server', { version: '1.3', title: site.config.site.name, url: `${site.publicUrl}/` }),
+      el('server', { title: site.config.site.name, url: `${site.publicUrl}/` }),
       el('limits', { max: MAX_RESULTS, default: DEFAULT_LIMIT }),
       el('registration', { available: 'no', open: 'no' }),
       el('searching', {}, [
