@@ -1,0 +1,618 @@
+/**
+ * The Redis peer store: the swarm state shared by every tracker node (standalone Redis or Redis
+ * Cluster). It passes the PeerStore contract suite (test/peer-store.contract.ts) and keeps the
+ * semantics of the in-memory store (memory-peer-store.ts): per-user peer cap, a seeder is given
+ * leechers only, nobody is given themselves, round-robin selection, completed counted once per
+ * peer, stopped removes (the swarm stays until the next sweep), sweep removes expired peers and
+ * empty swarms.
+ *
+ * Use
+ * ---
+ *   import { connectRedis } from '../shared/redis.js';
+ *   const redis = connectRedis(config.redis);
+ *   const store = createRedisPeerStore(redis, {
+ *     maxPeersPerUser: config.tracker.max_peers_per_user,
+ *     keyPrefix: config.redis.key_prefix,
+ *     ownsClient: true,            // close() quits the connection
+ *   });
+ *
+ * `new RedisPeerStore(redis, options)` is the same. `redis` is an ioredis `Redis` or `Cluster`.
+ * Every method returns a promise. Several stores (on several nodes) on the same prefix share one
+ * set of swarms.
+ *
+ * Key layout (P = keyPrefix, H = the info hash as 40 lowercase hex, b = 00..31)
+ * ----------
+ * Every key of a swarm carries the hash tag {H}, so a swarm lives in one Redis Cluster slot and
+ * each of its scripts touches one slot:
+ *   P{H}:m  HASH   S seeders, L leechers, D completed, V IPv6 peers, q insertion sequence,
+ *                  cs / cl seeder / leecher cursor (a sequence number), ix last time the swarm
+ *                  asserted its index entry
+ *   P{H}:p  HASH   peer key -> peer record (both binary, below)
+ *   P{H}:s  ZSET   seeders' peer keys, scored by insertion sequence (round-robin order)
+ *   P{H}:l  ZSET   leechers' peer keys, likewise
+ *   P{H}:t  ZSET   peer keys scored by their last announce (seconds): expiry by range
+ *   P{H}:u  HASH   user id (decimal) -> that user's peers in the swarm (private mode, user != 0)
+ * Global state is sharded into 32 buckets (the swarm's bucket: its first hex byte mod 32), each
+ * with its own hash tag {gb}; the client iterates over them, and no script ever mixes them with a
+ * swarm's keys in cluster mode:
+ *   P{gb}:i ZSET   the bucket's swarms (hex), scored by a lower bound of their oldest peer's
+ *                  last announce, -inf once a stop empties the swarm
+ *   P{gb}:c HASH   n peers, s seeders, v IPv6 peers, w swarms of the bucket
+ *
+ * Peers as bytes
+ * --------------
+ * Peer key: user id (4 bytes, big-endian) + peer id (20 bytes). Peer record: flags (1 byte:
+ * 1 seeder, 2 IPv6, 4 completed), last announce (4 bytes), uploaded and downloaded (8-byte
+ * doubles, exact to 2^53), then the compact address as handed out (BEP 23: 6 bytes; BEP 7: 18
+ * bytes): 27 bytes per IPv4 peer, 39 per IPv6 peer. No JSON anywhere.
+ *
+ * Announce
+ * --------
+ * One script (EVALSHA through ioredis `defineCommand`, which sends the script once per
+ * connection and falls back to EVAL on NOSCRIPT) does the insert / update / remove, the per-user
+ * cap, the completed count and the selection of up to numwant peers, and returns the whole
+ * outcome. Selection is round robin like the in-memory store: each class zset has a cursor, the
+ * script takes the members after it (wrapping once), never the announcing peer, a seeder only
+ * from the leechers, a leecher a proportional mix (the same formula as the in-memory store).
+ * The global counters and the index live in the bucket's slot:
+ * - standalone Redis (`inlineGlobals`, the default for a `Redis` client): the announce script is
+ *   given the bucket keys too and updates them itself: one call per announce, always exact;
+ * - Redis Cluster: the script returns the deltas (peers, seeders, IPv6 peers, swarms) and the
+ *   index operation, and the client applies them with a second small script on the bucket's
+ *   slot, only when something changed (a join, a stop, a seeder/leecher or IPv4/IPv6 switch, a new
+ *   swarm, or the periodic index re-assertion): a plain re-announce is one call. A node killed
+ *   between the two calls leaves the global counters (stats only) off by that announce; the
+ *   per-swarm counts (announce, scrape, full scrape) are always exact. `recountStats()` rebuilds
+ *   the counters from the swarms.
+ *
+ * Expiry without a full scan
+ * --------------------------
+ * A swarm's index score is a lower bound of its oldest peer's last announce: set to `now` when the
+ * swarm is created, never raised by announces (they only make peers younger). sweep(olderThan)
+ * reads, per bucket, the swarms scored below olderThan (ZRANGEBYSCORE), removes their expired peers
+ * (ZRANGEBYSCORE on the swarm's time zset, in chunks of 1000) and rescores them with their actual
+ * oldest peer. A swarm emptied by a stop is scored -inf, so that the next sweep removes it (as the
+ * in-memory store does). Removing an empty swarm is ordered so that no concurrent announce can leave
+ * a swarm without an index entry: remove the index entry first, then delete the swarm if it is still
+ * empty, else put the entry back. Creation sets the entry after the swarm exists; an announce
+ * re-asserts the entry (add if missing) every `reindexPeriod` seconds, which repairs an entry lost
+ * when a node died between the two calls (cluster mode).
+ *
+ * Full scrape and stats: ZSCAN over the bucket indexes (never KEYS), then the swarms' counts;
+ * stats sum the 32 bucket counters.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { closeRedis, checkKeyPrefix, isCluster } from '../shared/redis.js';
+import type { InfoHash } from '../shared/types.js';
+import type {
+  AnnounceOutcome,
+  PeerAnnounce,
+  PeerStore,
+  PeerStoreOptions,
+  StoreStats,
+  SwarmCounts,
+  SweepResult,
+} from './peer-store.js';
+import {
+  ANNOUNCE_SCRIPT,
+  BUCKET_SCRIPT,
+  DROP_IF_EMPTY_SCRIPT,
+  DROP_SCRIPT,
+  IDX_ADD_NX,
+  IDX_NONE,
+  IDX_REMOVE,
+  IDX_REMOVE_IF,
+  IDX_SET_XX,
+  SWEEP_SCRIPT,
+} from './redis-peer-scripts.js';
+
+/** Number of global buckets. Changing it orphans every existing index entry: never on live data. */
+export const REDIS_BUCKETS = 32;
+
+export interface RedisPeerStoreOptions extends PeerStoreOptions {
+  /** Prefix of every key (default "essaim:"); no braces. */
+  keyPrefix?: string;
+  /** close() quits the connection (default false: the caller owns it). */
+  ownsClient?: boolean;
+  /**
+   * Apply global counters and index changes inside the announce script (one call per announce).
+   * Only valid on standalone Redis; default: true for a `Redis` client, false for a `Cluster`.
+   * False on standalone Redis runs exactly what a cluster runs (tests do that).
+   */
+  inlineGlobals?: boolean;
+  /** Seconds between two index re-assertions by a swarm's announces (default 600). */
+  reindexPeriod?: number;
+}
+
+/** A peer as seen by `dumpSwarm` (diagnostics and tests). */
+export interface RedisPeerSnapshot {
+  userId: number;
+  peerId: Uint8Array;
+  ip: Uint8Array;
+  port: number;
+  seeder: boolean;
+  completed: boolean;
+  uploaded: number;
+  downloaded: number;
+  lastAnnounce: number;
+}
+
+type Reply = Array<number | Buffer | Reply>;
+
+interface ScriptClient {
+  essaimPsAnnounceBuffer(...args: Array<string | number | Buffer>): Promise<Reply>;
+  essaimPsBucket(...args: Array<string | number>): Promise<number>;
+  essaimPsSweep(...args: Array<string | number>): Promise<Array<number | string>>;
+  essaimPsDropIfEmpty(...args: Array<string | number>): Promise<Array<number | string>>;
+  essaimPsDrop(...args: Array<string | number>): Promise<number[]>;
+}
+
+const SCRIPTS: Array<[name: string, lua: string, keys: number | undefined]> = [
+  // The announce takes 6 or 8 keys: the count is given per call.
+  ['essaimPsAnnounce', ANNOUNCE_SCRIPT, undefined],
+  ['essaimPsBucket', BUCKET_SCRIPT, 2],
+  ['essaimPsSweep', SWEEP_SCRIPT, 6],
+  ['essaimPsDropIfEmpty', DROP_IF_EMPTY_SCRIPT, 6],
+  ['essaimPsDrop', DROP_SCRIPT, 6],
+];
+
+const HEX40 = /^[0-9a-fA-F]{40}$/;
+const EMPTY = new Uint8Array(0);
+const SWEEP_CHUNK = 1000;
+const SWEEP_PAGE = 256;
+const SCAN_COUNT = 500;
+
+/** The six keys of a swarm (m, p, s, l, t, u), all with the hash tag {hex}. */
+export function swarmKeys(prefix: string, hex: string): string[] {
+  const b = `${prefix}{${hex}}:`;
+  return [b + 'm', b + 'p', b + 's', b + 'l', b + 't', b + 'u'];
+}
+
+/** The bucket (0..REDIS_BUCKETS-1) of a lowercase hex info hash. */
+export function bucketOf(hex: string): number {
+  return parseInt(hex.slice(0, 2), 16) % REDIS_BUCKETS;
+}
+
+/** The two keys of a bucket (index, counters), with the hash tag {gNN}. */
+export function bucketKeys(prefix: string, b: number): [string, string] {
+  const t = `${prefix}{g${b.toString().padStart(2, '0')}}:`;
+  return [t + 'i', t + 'c'];
+}
+
+/** The keys each script is given, per call kind: every list must map to one slot in cluster mode. */
+export function scriptKeys(prefix: string, hex: string, inlineGlobals: boolean): Record<string, string[]> {
+  const sk = swarmKeys(prefix, hex);
+  const bk = bucketKeys(prefix, bucketOf(hex));
+  return {
+    announce: inlineGlobals ? [...sk, ...bk] : sk,
+    bucket: bk,
+    sweep: sk,
+    dropIfEmpty: sk,
+    drop: sk,
+  };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+
+function u8(v: unknown): Uint8Array {
+  if (!Buffer.isBuffer(v) || v.length === 0) return EMPTY;
+  return new Uint8Array(v.buffer, v.byteOffset, v.length);
+}
+
+export class RedisPeerStore implements PeerStore {
+  private readonly redis: Redis | Cluster;
+  private readonly sc: ScriptClient;
+  private readonly prefix: string;
+  private readonly maxPerUser: number;
+  private readonly owns: boolean;
+  readonly inlineGlobals: boolean;
+  private readonly reindex: number;
+  private readonly bkeys: Array<[string, string]> = [];
+  private closed = false;
+
+  constructor(redis: Redis | Cluster, opts: RedisPeerStoreOptions) {
+    this.redis = redis;
+    this.prefix = checkKeyPrefix(opts.keyPrefix ?? 'essaim:');
+    this.maxPerUser = opts.maxPeersPerUser;
+    this.owns = opts.ownsClient ?? false;
+    const cluster = isCluster(redis);
+    this.inlineGlobals = opts.inlineGlobals ?? !cluster;
+    if (this.inlineGlobals && cluster) throw new TypeError('inlineGlobals is only valid on standalone Redis');
+    this.reindex = opts.reindexPeriod ?? 600;
+    for (const [name, lua, keys] of SCRIPTS) {
+      redis.defineCommand(name, keys === undefined ? { lua } : { lua, numberOfKeys: keys });
+    }
+    this.sc = redis as unknown as ScriptClient;
+    for (let b = 0; b < REDIS_BUCKETS; b++) this.bkeys.push(bucketKeys(this.prefix, b));
+  }
+
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
+  async announce(a: PeerAnnounce): Promise<AnnounceOutcome> {
+    if (a.peerId.length !== 20) throw new RangeError('peerId must be 20 bytes');
+    const ip = a.ip;
+    const isV6 = ip.length === 16;
+    if (!isV6 && ip.length !== 4) throw new RangeError('ip must be 4 or 16 bytes');
+    if (!HEX40.test(a.infoHash)) throw new RangeError('infoHash must be 40 hex characters');
+    const hex = a.infoHash.toLowerCase();
+    const userId = a.userId >>> 0;
+    const now = a.now >>> 0;
+    const key = Buffer.allocUnsafe(24);
+    key.writeUInt32BE(userId, 0);
+    key.set(a.peerId, 4);
+    const addr = Buffer.allocUnsafe(isV6 ? 18 : 6);
+    addr.set(ip, 0);
+    addr.writeUInt16BE(a.port & 0xffff, ip.length);
+    const ev = a.event === 'completed' ? 1 : a.event === 'stopped' ? 2 : 0;
+    const numwant = a.numwant > 0 ? Math.floor(a.numwant) : 0;
+    const keys = swarmKeys(this.prefix, hex);
+    const b = bucketOf(hex);
+    if (this.inlineGlobals) keys.push(...this.bkeys[b]!);
+    const r = await this.sc.essaimPsAnnounceBuffer(
+      keys.length,
+      ...keys,
+      key,
+      addr,
+      a.uploaded,
+      a.downloaded,
+      a.left === 0 ? 1 : 0,
+      ev,
+      numwant,
+      a.wantPeerIds ? 1 : 0,
+      now,
+      this.maxPerUser,
+      userId,
+      this.reindex,
+      hex,
+    );
+    const idxOp = num(r[17]);
+    if (num(r[19]) === 0) {
+      const dP = num(r[13]);
+      const dS = num(r[14]);
+      const dV = num(r[15]);
+      const dW = num(r[16]);
+      if (dP !== 0 || dS !== 0 || dV !== 0 || dW !== 0 || idxOp !== IDX_NONE) {
+        await this.bucketApply(b, hex, dP, dS, dV, dW, idxOp, str(r[18]));
+      }
+    }
+    const out: AnnounceOutcome = {
+      complete: num(r[1]),
+      incomplete: num(r[2]),
+      downloaded: num(r[3]),
+      peers4: u8(r[9]),
+      peers6: u8(r[10]),
+      isNew: num(r[4]) === 1,
+      prevUploaded: num(r[5]),
+      prevDownloaded: num(r[6]),
+      elapsed: num(r[7]),
+      wasSeeder: num(r[8]) === 1,
+    };
+    // As the in-memory store: no peer ids in a stopped or refused outcome (there are no peers).
+    if (num(r[0]) === 1) out.refused = 'peer-limit';
+    else if (a.wantPeerIds && ev !== 2) {
+      out.peerIds4 = u8(r[11]);
+      out.peerIds6 = u8(r[12]);
+    }
+    return out;
+  }
+
+  private async bucketApply(b: number, hex: string, dP: number, dS: number, dV: number, dW: number, op: number, score: string): Promise<void> {
+    const [ik, ck] = this.bkeys[b]!;
+    await this.sc.essaimPsBucket(ik, ck, hex, dP, dS, dV, dW, op, score === '' ? '0' : score);
+  }
+
+  async scrape(infoHashes: readonly InfoHash[]): Promise<SwarmCounts[]> {
+    const out: SwarmCounts[] = infoHashes.map(() => ({ complete: 0, incomplete: 0, downloaded: 0 }));
+    const idx: number[] = [];
+    const keys: string[] = [];
+    infoHashes.forEach((h, i) => {
+      if (!HEX40.test(h)) return;
+      idx.push(i);
+      keys.push(swarmKeys(this.prefix, h.toLowerCase())[0]!);
+    });
+    const res = await this.hmgetMany(keys, ['S', 'L', 'D']);
+    res.forEach((c, k) => {
+      out[idx[k]!] = { complete: Number(c[0] ?? 0), incomplete: Number(c[1] ?? 0), downloaded: Number(c[2] ?? 0) };
+    });
+    return out;
+  }
+
+  /**
+   * HMGET on many keys in one round trip: a pipeline on standalone Redis; on a cluster, commands
+   * issued together (auto-pipelined per node by the client when enabled).
+   */
+  private async hmgetMany(keys: string[], fields: string[]): Promise<Array<Array<string | null>>> {
+    if (keys.length === 0) return [];
+    if (!isCluster(this.redis)) {
+      const pl = this.redis.pipeline();
+      for (const k of keys) pl.hmget(k, ...fields);
+      const res = (await pl.exec()) ?? [];
+      return res.map(([err, v]) => {
+        if (err) throw err;
+        return v as Array<string | null>;
+      });
+    }
+    const r = this.redis;
+    return Promise.all(keys.map((k) => r.hmget(k, ...fields)));
+  }
+
+  async sweep(olderThan: number): Promise<SweepResult> {
+    const result: SweepResult = { expired: 0, swarmsRemoved: 0 };
+    const limit = `(${olderThan}`;
+    await Promise.all(
+      this.bkeys.map(async ([ik], b) => {
+        const seen = new Set<string>();
+        let offset = 0;
+        for (;;) {
+          const page = await this.redis.zrangebyscore(ik, '-inf', limit, 'WITHSCORES', 'LIMIT', offset, SWEEP_PAGE);
+          if (page.length === 0) break;
+          const todo: Array<[string, string]> = [];
+          for (let i = 0; i < page.length; i += 2) {
+            if (seen.has(page[i]!)) offset++;
+            else {
+              seen.add(page[i]!);
+              todo.push([page[i]!, page[i + 1]!]);
+            }
+          }
+          if (todo.length === 0) break;
+          await Promise.all(todo.map(([hex, score]) => this.sweepSwarm(b, hex, score, olderThan, result)));
+        }
+      }),
+    );
+    return result;
+  }
+
+  private async sweepSwarm(b: number, hex: string, score: string, olderThan: number, result: SweepResult): Promise<void> {
+    const sk = swarmKeys(this.prefix, hex);
+    let dP = 0;
+    let dS = 0;
+    let dV = 0;
+    let r: Array<number | string>;
+    do {
+      r = await this.sc.essaimPsSweep(...sk, olderThan, SWEEP_CHUNK);
+      if (num(r[0]) < 0) {
+        // An index entry without a swarm (a node died mid-way): remove it unless it changed.
+        await this.bucketApply(b, hex, 0, 0, 0, 0, IDX_REMOVE_IF, score);
+        return;
+      }
+      result.expired += num(r[0]);
+      dP += num(r[1]);
+      dS += num(r[2]);
+      dV += num(r[3]);
+    } while (num(r[4]) === 1);
+    if (num(r[5]) === 0) {
+      await this.bucketApply(b, hex, dP, dS, dV, 0, IDX_SET_XX, str(r[6]));
+      return;
+    }
+    // Empty: index entry out first, then delete the swarm if nobody joined meanwhile.
+    await this.bucketApply(b, hex, dP, dS, dV, 0, IDX_REMOVE, '');
+    const d = await this.sc.essaimPsDropIfEmpty(...sk);
+    const st = num(d[0]);
+    if (st === 1) {
+      result.swarmsRemoved++;
+      await this.bucketApply(b, hex, 0, 0, 0, -1, IDX_NONE, '');
+    } else if (st === 0) {
+      await this.bucketApply(b, hex, 0, 0, 0, 0, IDX_ADD_NX, str(d[1]));
+    }
+  }
+
+  async forEachSwarm(fn: (infoHash: InfoHash, counts: SwarmCounts) => void): Promise<void> {
+    for (const [ik] of this.bkeys) {
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, items] = await this.redis.zscan(ik, cursor, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        const hexes: string[] = [];
+        for (let i = 0; i < items.length; i += 2) {
+          const h = items[i]!;
+          if (!seen.has(h)) {
+            seen.add(h);
+            hexes.push(h);
+          }
+        }
+        const res = await this.hmgetMany(
+          hexes.map((h) => swarmKeys(this.prefix, h)[0]!),
+          ['S', 'L', 'D'],
+        );
+        res.forEach((c, k) => {
+          if (c[0] === null) return; // an index entry whose swarm is gone
+          fn(hexes[k] as InfoHash, { complete: Number(c[0]), incomplete: Number(c[1] ?? 0), downloaded: Number(c[2] ?? 0) });
+        });
+      } while (cursor !== '0');
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const res = await this.hmgetMany(
+      this.bkeys.map(([, ck]) => ck),
+      ['n', 's', 'v', 'w'],
+    );
+    let peers = 0;
+    let seeders = 0;
+    let v6 = 0;
+    let torrents = 0;
+    for (const c of res) {
+      peers += Number(c[0] ?? 0);
+      seeders += Number(c[1] ?? 0);
+      v6 += Number(c[2] ?? 0);
+      torrents += Number(c[3] ?? 0);
+    }
+    return { peers, seeders, leechers: peers - seeders, torrents, ipv4: peers - v6, ipv6: v6 };
+  }
+
+  async dropSwarm(infoHash: InfoHash): Promise<void> {
+    if (!HEX40.test(infoHash)) return;
+    const hex = infoHash.toLowerCase();
+    const b = bucketOf(hex);
+    // Index entry out first: an announce that recreates the swarm afterwards adds it back.
+    await this.bucketApply(b, hex, 0, 0, 0, 0, IDX_REMOVE, '');
+    const r = await this.sc.essaimPsDrop(...swarmKeys(this.prefix, hex));
+    if (num(r[0]) === 1) {
+      const S = num(r[1]);
+      const L = num(r[2]);
+      await this.bucketApply(b, hex, -(S + L), -S, -num(r[3]), -1, IDX_NONE, '');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.owns) await closeRedis(this.redis);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Maintenance and diagnostics (not on the hot path)
+
+  /**
+   * Rebuilds the bucket counters from the swarms (after a node died between an announce and its
+   * counter update, cluster mode). Announces running meanwhile may leave it off by their deltas.
+   */
+  async recountStats(): Promise<StoreStats> {
+    for (let b = 0; b < REDIS_BUCKETS; b++) {
+      const [ik, ck] = this.bkeys[b]!;
+      let n = 0;
+      let s = 0;
+      let v = 0;
+      let w = 0;
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, items] = await this.redis.zscan(ik, cursor, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        const hexes: string[] = [];
+        for (let i = 0; i < items.length; i += 2) {
+          if (!seen.has(items[i]!)) {
+            seen.add(items[i]!);
+            hexes.push(items[i]!);
+          }
+        }
+        const res = await this.hmgetMany(
+          hexes.map((h) => swarmKeys(this.prefix, h)[0]!),
+          ['S', 'L', 'V'],
+        );
+        for (const c of res) {
+          if (c[0] === null) continue;
+          w++;
+          s += Number(c[0]);
+          n += Number(c[0]) + Number(c[1] ?? 0);
+          v += Number(c[2] ?? 0);
+        }
+      } while (cursor !== '0');
+      await this.redis.hset(ck, 'n', n, 's', s, 'v', v, 'w', w);
+    }
+    return this.stats();
+  }
+
+  /** The peers of a swarm, seeders then leechers in round-robin order (diagnostics, tests). */
+  async dumpSwarm(infoHash: InfoHash): Promise<RedisPeerSnapshot[]> {
+    if (!HEX40.test(infoHash)) return [];
+    const [, p, s, l] = swarmKeys(this.prefix, infoHash.toLowerCase());
+    const out: RedisPeerSnapshot[] = [];
+    for (const z of [s!, l!]) {
+      const members = await this.redis.zrangeBuffer(z, 0, -1);
+      if (members.length === 0) continue;
+      const recs = await this.redis.hmgetBuffer(p!, ...members);
+      members.forEach((k, i) => {
+        const r = recs[i];
+        if (r) out.push(decodePeer(k, r));
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Checks the invariants of every indexed swarm and of the global counters (diagnostics and
+   * tests: reads everything). Throws an Error describing the first violation.
+   */
+  async checkInvariants(): Promise<void> {
+    const fail = (m: string): never => {
+      throw new Error(`RedisPeerStore invariant: ${m}`);
+    };
+    for (let b = 0; b < REDIS_BUCKETS; b++) {
+      const [ik, ck] = this.bkeys[b]!;
+      const entries = await this.redis.zrange(ik, 0, -1, 'WITHSCORES');
+      const bt = { n: 0, s: 0, v: 0, w: 0 };
+      for (let i = 0; i < entries.length; i += 2) {
+        const hex = entries[i]!;
+        const score = Number(entries[i + 1] === '-inf' ? -Infinity : entries[i + 1]);
+        if (bucketOf(hex) !== b) fail(`swarm ${hex} indexed in bucket ${b}`);
+        const [m, p, s, l, t, u] = swarmKeys(this.prefix, hex) as [string, string, string, string, string, string];
+        const meta = await this.redis.hgetall(m);
+        if (meta.S === undefined) fail(`indexed swarm ${hex} does not exist`);
+        const S = Number(meta.S);
+        const L = Number(meta.L);
+        const V = Number(meta.V);
+        const seeds = await this.redis.zrangeBuffer(s, 0, -1);
+        const leech = await this.redis.zrangeBuffer(l, 0, -1);
+        if (seeds.length !== S || leech.length !== L) fail(`swarm ${hex}: zsets ${seeds.length}/${leech.length}, counts ${S}/${L}`);
+        const all = [...seeds, ...leech];
+        if ((await this.redis.hlen(p)) !== S + L) fail(`swarm ${hex}: record count differs from ${S + L} peers`);
+        if ((await this.redis.zcard(t)) !== S + L) fail(`swarm ${hex}: time zset size differs from ${S + L} peers`);
+        const recList = all.length === 0 ? [] : await this.redis.hmgetBuffer(p, ...all);
+        const times = all.length === 0 ? [] : await this.redis.zmscore(t, ...all);
+        const recs = new Map<Buffer, Buffer | null>(all.map((k, i) => [k, recList[i] ?? null]));
+        let v6 = 0;
+        const perUser = new Map<number, number>();
+        const check = (members: Buffer[], seeder: boolean): void => {
+          for (const k of members) {
+            const r = recs.get(k);
+            if (!r) fail(`swarm ${hex}: a ${seeder ? 'seeder' : 'leecher'} has no record`);
+            const peer = decodePeer(k, r!);
+            if (peer.seeder !== seeder) fail(`swarm ${hex}: a peer is in the wrong class`);
+            if (peer.ip.length === 16) v6++;
+            if (peer.userId !== 0) perUser.set(peer.userId, (perUser.get(peer.userId) ?? 0) + 1);
+          }
+        };
+        check(seeds, true);
+        check(leech, false);
+        if (v6 !== V) fail(`swarm ${hex}: ${v6} IPv6 peers, count ${V}`);
+        let oldest = Infinity;
+        for (const x of times) {
+          if (x === null) fail(`swarm ${hex}: a peer has no announce time`);
+          oldest = Math.min(oldest, Number(x));
+        }
+        if (S + L > 0 && score > oldest) fail(`swarm ${hex}: index score ${score} above its oldest peer ${oldest}`);
+        const users = await this.redis.hgetall(u);
+        const want = Object.fromEntries([...perUser].map(([k, n]) => [String(k), String(n)]));
+        if (JSON.stringify(Object.entries(users).sort()) !== JSON.stringify(Object.entries(want).sort())) {
+          fail(`swarm ${hex}: user counts ${JSON.stringify(users)}, peers ${JSON.stringify(want)}`);
+        }
+        for (const [uid, n] of perUser) if (n > this.maxPerUser) fail(`swarm ${hex}: user ${uid} has ${n} peers`);
+        bt.n += S + L;
+        bt.s += S;
+        bt.v += V;
+        bt.w++;
+      }
+      const c = await this.redis.hmget(ck, 'n', 's', 'v', 'w');
+      const got = { n: Number(c[0] ?? 0), s: Number(c[1] ?? 0), v: Number(c[2] ?? 0), w: Number(c[3] ?? 0) };
+      if (JSON.stringify(got) !== JSON.stringify(bt)) fail(`bucket ${b}: counters ${JSON.stringify(got)}, swarms ${JSON.stringify(bt)}`);
+    }
+  }
+}
+
+/** Decodes a peer key and record. */
+export function decodePeer(key: Buffer, rec: Buffer): RedisPeerSnapshot {
+  const f = rec[0]!;
+  const addr = rec.subarray(21);
+  const ipLen = addr.length - 2;
+  return {
+    userId: key.readUInt32BE(0),
+    peerId: new Uint8Array(key.subarray(4, 24)),
+    ip: new Uint8Array(addr.subarray(0, ipLen)),
+    port: addr.readUInt16BE(ipLen),
+    seeder: (f & 1) !== 0,
+    completed: (f & 4) !== 0,
+    uploaded: rec.readDoubleBE(5),
+    downloaded: rec.readDoubleBE(13),
+    lastAnnounce: rec.readUInt32BE(1),
+  };
+}
+
+/** A Redis peer store on a client the caller owns unless `ownsClient` (see the module comment). */
+export function createRedisPeerStore(redis: Redis | Cluster, opts: RedisPeerStoreOptions): RedisPeerStore {
+  return new RedisPeerStore(redis, opts);
+}
