@@ -47,6 +47,7 @@ import { closeRedis, connectRedis, type RedisClient } from './shared/redis.js';
 import { PgChangeBus, RedisChangeBus, type Change, type ChangeBus } from './cluster/change-bus.js';
 import { JobLeases, leased } from './cluster/lease.js';
 import { RedisRateLimiter } from './cluster/redis-rate-limit.js';
+import { dropCache, onCacheInvalidated } from './shared/cache-events.js';
 
 export interface EssaimOptions {
   /** Which parts to run. */
@@ -143,6 +144,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   const jobs: Periodic[] = [];
   let baselineTimer: NodeJS.Timeout | null = null;
   let bus: ChangeBus | null = null;
+  let stopCacheEvents: (() => void) | null = null;
   let leases: JobLeases | null = null;
 
   const db = (): Kysely<Database> => {
@@ -202,6 +204,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     clientsChanged: () => refresh(),
   };
   const applyLocally = async (c: Change): Promise<void> => {
+    if (c.kind === 'cache') {
+      if (database) dropCache(c.name, database.db);
+      return;
+    }
     if (!runTracker) return;
     switch (c.kind) {
       case 'torrent':
@@ -277,8 +283,13 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         await b.start();
         bus = b;
       }
-      if (bus && runTracker) {
-        bus.subscribe((c) => void applyLocally(c).catch((err: unknown) => log.warn({ err, kind: c.kind }, 'change from another node not applied')));
+      if (bus) {
+        const b = bus;
+        b.subscribe((c) => void applyLocally(c).catch((err: unknown) => log.warn({ err, kind: c.kind }, 'change from another node not applied')));
+        // An edit on this node that invalidates a web cache drops the other nodes' copies too.
+        stopCacheEvents = onCacheInvalidated((name, handle) => {
+          if (handle === opened.db) void b.publish({ kind: 'cache', name }).catch((err: unknown) => log.warn({ err, name }, 'cache invalidation not published'));
+        });
       }
       if (await installDefaultTaxonomy(opened.db)) log.info('default categories and terms installed');
       if (await installDefaultGrants(opened.db)) log.info('default role permissions installed');
@@ -447,6 +458,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       for (const j of jobs) await j.stop();
       // Hand this node's leases over at once rather than at their expiry.
       if (leases) for (const name of leasedNames) await leases.release(name).catch(() => undefined);
+      stopCacheEvents?.();
+      stopCacheEvents = null;
       await bus?.close();
       bus = null;
       if (database) {

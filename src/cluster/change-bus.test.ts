@@ -17,9 +17,10 @@ describe('parseChange', () => {
     assert.deepEqual(parseChange(JSON.stringify({ from: 'n', change: { kind: 'user', id: 3, previousPasskey: pk } })), { from: 'n', change: { kind: 'user', id: 3, previousPasskey: pk } });
     assert.deepEqual(parseChange(JSON.stringify({ from: 'n', change: { kind: 'torrent', id: 9, extra: 1 } })), { from: 'n', change: { kind: 'torrent', id: 9 } });
     assert.deepEqual(parseChange(JSON.stringify({ from: 'n', change: { kind: 'blocklist' } })), { from: 'n', change: { kind: 'blocklist' } });
+    assert.deepEqual(parseChange(JSON.stringify({ from: 'n', change: { kind: 'cache', name: 'catalogue' } })), { from: 'n', change: { kind: 'cache', name: 'catalogue' } });
   });
   it('drops everything else', () => {
-    for (const bad of ['', 'null', '[]', '{"from":1}', '{"from":"n","change":{"kind":"torrent","id":-1}}', '{"from":"n","change":{"kind":"user","id":1,"previousPasskey":"x"}}', '{"from":"n","change":{"kind":"nope"}}']) {
+    for (const bad of ['', 'null', '[]', '{"from":1}', '{"from":"n","change":{"kind":"torrent","id":-1}}', '{"from":"n","change":{"kind":"user","id":1,"previousPasskey":"x"}}', '{"from":"n","change":{"kind":"nope"}}', '{"from":"n","change":{"kind":"cache","name":"__proto__"}}']) {
       assert.equal(parseChange(bad), null, bad);
     }
   });

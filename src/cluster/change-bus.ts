@@ -16,13 +16,16 @@
 import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from '../shared/log.js';
+import { isCacheName, type CacheName } from '../shared/cache-events.js';
 
 export type Change =
   | { kind: 'torrent'; id: number }
   | { kind: 'user'; id: number; previousPasskey?: string }
   | { kind: 'blocklist' }
   | { kind: 'freeleech' }
-  | { kind: 'clients' };
+  | { kind: 'clients' }
+  /** A web cache that an edit invalidated (src/shared/cache-events.ts). */
+  | { kind: 'cache'; name: CacheName };
 
 export interface ChangeBus {
   publish(change: Change): Promise<void>;
@@ -65,6 +68,8 @@ export function parseChange(raw: string): Envelope | null {
     case 'freeleech':
     case 'clients':
       return { from, change: { kind: c.kind } };
+    case 'cache':
+      return isCacheName(c.name) ? { from, change: { kind: 'cache', name: c.name } } : null;
     default:
       return null;
   }

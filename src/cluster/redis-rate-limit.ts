@@ -97,6 +97,19 @@ export class RedisRateLimiter implements RateLimiter {
     return w.count >= limit;
   }
 
+  async sync(keys: readonly string[], windowSeconds: number, now: number): Promise<void> {
+    const ws = keys.map((k) => this.window(k, windowSeconds, now));
+    try {
+      const values = await this.redis.mget(...keys.map((k, i) => this.redisKey(k, ws[i]!.start)));
+      values.forEach((v, i) => {
+        const n = Number(v);
+        if (v !== null && Number.isFinite(n) && n > ws[i]!.count) ws[i]!.count = n;
+      });
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
   reset(key: string): void {
     const w = this.windows.get(key);
     this.windows.delete(key);

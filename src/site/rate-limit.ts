@@ -1,7 +1,7 @@
 /**
  * Fixed-window counters for rate limits (failed logins per IP and per account, password-reset
- * requests). In memory, per process: on several web nodes (#6) the limit applies per node, which a
- * shared implementation of the same interface will tighten.
+ * requests, API quotas). In memory, per process; on several web nodes the composition root uses
+ * the Redis implementation of the same interface (src/cluster/redis-rate-limit.ts).
  */
 export interface RateLimiter {
   /** Counts one hit for `key`; true while the count within the window is ≤ limit. */
@@ -9,6 +9,16 @@ export interface RateLimiter {
   /** Whether `key` is already over `limit` (without counting a hit). */
   blocked(key: string, limit: number, now: number): boolean;
   reset(key: string): void;
+  /**
+   * Brings this node's view of `keys` up to date with the other nodes' hits (a shared limiter),
+   * before a decision that must not let one more attempt through per node. Absent: nothing shared.
+   */
+  sync?(keys: readonly string[], windowSeconds: number, now: number): Promise<void>;
+}
+
+/** RateLimiter.sync when the limiter has one (several web nodes), else nothing. */
+export async function syncLimits(limiter: RateLimiter, keys: readonly string[], windowSeconds: number, now: number): Promise<void> {
+  if (limiter.sync) await limiter.sync(keys, windowSeconds, now);
 }
 
 export class MemoryRateLimiter implements RateLimiter {

@@ -25,6 +25,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, Locale, TermMode } from '../../db/schema.js';
+import { cacheInvalidated, registerCacheDropper } from '../../shared/cache-events.js';
 
 export const CATALOGUE_TTL_MS = 30_000;
 
@@ -112,7 +113,9 @@ export function loadCatalogue(db: Kysely<Database>, opts: { nowMs?: number } = {
 /** Forgets the cached catalogue of this database (after an edit); the next load reads it again. */
 export function invalidateCatalogue(db: Kysely<Database>): void {
   cache.delete(db);
+  cacheInvalidated('catalogue', db);
 }
+registerCacheDropper('catalogue', (db) => void cache.delete(db as Kysely<Database>));
 
 function namer(nameEn: string, nameFr: string): (locale: Locale) => string {
   return (locale) => (locale === 'fr' ? nameFr : nameEn);

@@ -11,6 +11,7 @@ import { inTransaction } from '../../db/util.js';
 import { audit } from '../staff/audit.js';
 import { cidrContains, formatCidr, parseCidr, parseIp, type Cidr } from './cidr.js';
 import type { Actor } from './warnings.js';
+import { cacheInvalidated, registerCacheDropper } from '../../shared/cache-events.js';
 
 export type IpBan = Selectable<IpBanTable>;
 
@@ -78,7 +79,9 @@ const loading = new WeakMap<object, Promise<Loaded>>();
 
 export function invalidateIpBans(db: Kysely<Database>): void {
   lists.delete(db);
+  cacheInvalidated('ipbans', db);
 }
+registerCacheDropper('ipbans', (db) => void lists.delete(db as Kysely<Database>));
 
 async function load(db: Kysely<Database>, now: number): Promise<Loaded> {
   const rows = await db

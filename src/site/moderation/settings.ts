@@ -13,6 +13,7 @@ import { inTransaction } from '../../db/util.js';
 import { getSetting, setSetting } from '../settings.js';
 import { audit } from '../staff/audit.js';
 import type { Actor } from './common.js';
+import { cacheInvalidated, registerCacheDropper } from '../../shared/cache-events.js';
 
 export const VERIFIED_ONLY_KEY = 'listings.verified_only';
 export const SETTINGS_TTL_MS = 5_000;
@@ -53,4 +54,6 @@ export async function updateModerationSettings(db: Kysely<Database>, actor: Acto
     await audit(trx, { actorId: actor.id, actorName: actor.username, action: 'settings.update', targetType: 'setting', before, after: next, now });
   });
   cache.delete(db);
+  cacheInvalidated('settings', db);
 }
+registerCacheDropper('settings', (db) => void cache.delete(db));

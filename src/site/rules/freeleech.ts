@@ -16,6 +16,7 @@ import { inTransaction } from '../../db/util.js';
 import type { FactorWindow, TokenUse } from '../../swarm/access-cache.js';
 import type { Site } from '../site.js';
 import { audit } from '../staff/audit.js';
+import { cacheInvalidated, registerCacheDropper } from '../../shared/cache-events.js';
 
 export type FreeleechWindow = Selectable<FreeleechWindowTable>;
 
@@ -79,7 +80,9 @@ export async function siteFactors(db: Kysely<Database>, now: number): Promise<Si
 /** Forgets the cached site-wide factors (after a window is created or deleted). */
 export function invalidateSiteFactors(db: Kysely<Database>): void {
   siteFactorsCache.delete(db);
+  cacheInvalidated('factors', db);
 }
+registerCacheDropper('factors', (db) => void siteFactorsCache.delete(db as Kysely<Database>));
 
 /** The factors a member gets on a torrent at `now`: the same combination as the tracker's. */
 export function effectiveFactors(

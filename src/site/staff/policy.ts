@@ -10,6 +10,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, User, UserRole } from '../../db/schema.js';
+import { cacheInvalidated, registerCacheDropper } from '../../shared/cache-events.js';
 
 export const PERMISSIONS = [
   'torrent.upload_unmoderated', // uploads skip the moderation queue (the uploader role)
@@ -93,7 +94,9 @@ export async function installDefaultGrants(db: Kysely<Database>): Promise<boolea
 
 export function invalidateGrants(db: Kysely<Database>): void {
   cache.delete(db);
+  cacheInvalidated('grants', db);
 }
+registerCacheDropper('grants', (db) => void cache.delete(db as Kysely<Database>));
 
 async function roleGrants(db: Kysely<Database>): Promise<Map<string, Set<string>>> {
   const c = cache.get(db);

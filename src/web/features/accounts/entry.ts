@@ -50,6 +50,7 @@ import {
   usernameError,
   type FieldErrors,
 } from './shared.js';
+import { syncLimits } from '../../../site/rate-limit.js';
 
 // --- sign-up ------------------------------------------------------------------------------------
 
@@ -257,6 +258,8 @@ export function entryRoutes(app: FastifyInstance, site: Site): void {
     const user = await findUserByLogin(site.db, login);
     const keys = [loginIpKey(req.ip), user ? loginUserKey(user.id) : loginNameKey(login)];
     const ckeys = [captchaIpKey(req.ip), user ? captchaUserKey(user.id) : captchaNameKey(login)];
+    // Several web nodes: learn the failures counted elsewhere first.
+    await syncLimits(site.limiter, [...keys, ...ckeys], site.config.web.login_window, site.now());
     // Over the limit: refused before any password check, right or wrong.
     if (loginBlocked(site, keys)) {
       return loginPage(reply, ctx, { ...form, errors: {}, general: ctx.t('accounts.login.rate_limited', { minutes: loginWindowMinutes(site) }) }, 429);
@@ -304,6 +307,7 @@ export function entryRoutes(app: FastifyInstance, site: Site): void {
       return loginPage(reply, ctx, { login: '', remember: false, next, errors: {}, general: ctx.t('accounts.2fa.step.expired') }, 400);
     }
     const keys = [loginIpKey(req.ip), loginUserKey(user.id)];
+    await syncLimits(site.limiter, keys, site.config.web.login_window, site.now());
     if (loginBlocked(site, keys)) {
       return loginPage(reply, ctx, { login: '', remember: false, next, errors: {}, general: ctx.t('accounts.login.rate_limited', { minutes: loginWindowMinutes(site) }) }, 429);
     }
