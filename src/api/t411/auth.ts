@@ -52,7 +52,7 @@ export function isT411Token(s: string): boolean {
  * The member's T411 token: their newest live one when it has at least half of
  * `api.t411_token_ttl` left, else a new one.
  */
-export async function issueT411Token(site: Site, userId: number): Promise<string> {
+export async function issueT411Token(site: Pick<Site, 'db' | 'now' | 'secret' | 'config'>, userId: number): Promise<string> {
   const now = site.now();
   const ttl = site.config.api.t411_token_ttl;
   const live = await site.db

@@ -35,6 +35,7 @@ import { ApiError, authenticate, requestToken } from '../http.js';
 import { installApiGuards } from '../routes.js';
 import { downloadFor, listingScope, visibleTorrentFor } from '../service.js';
 import { t411Login } from './auth.js';
+import { deleteBookmarks, parseIdList, saveBookmark } from './bookmarks.js';
 import { T411_CODES, T411Error, torrentNotFound, unknownCall } from './errors.js';
 import { categoriesTree, t411Details, t411Torrents, termsTree } from './shapes.js';
 
@@ -299,42 +300,26 @@ export function t411Routes(scope: FastifyInstance, site: Site): void {
     return sendJson(reply, await t411Torrents(site.db, withLiveCounts(site.tracker, rows)));
   });
 
-  // A member has at most one bookmark per torrent: the torrent's id is the bookmark's id, the one
-  // `save` answers and `delete` takes.
+  // The torrent's id is the bookmark's id (bookmarks.ts): `save` answers it, `delete` takes them.
   add(READ, '/bookmarks/save/:id', async (req, reply) => {
     const user = await member(req);
     const id = idParam((req.params as { id?: string }).id);
     if (id === undefined) throw torrentNotFound();
     await visibleTorrentFor(site, user, id);
-    let inserted: { id: number } | undefined;
+    let result: 'saved' | 'exists';
     try {
-      inserted = await site.db
-        .insertInto('bookmark')
-        .values({ user_id: user.id, torrent_id: id, created_at: site.now() })
-        .onConflict((oc) => oc.columns(['user_id', 'torrent_id']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      result = await saveBookmark(site.db, user.id, id, site.now());
     } catch (err) {
       req.log.error({ err }, 't411 api: bookmark save failed');
       throw new T411Error(T411_CODES.bookmarkSaveFailed, 'Internal error while saving the bookmark');
     }
-    if (!inserted) throw new T411Error(T411_CODES.bookmarkExists, 'Bookmark already exists');
+    if (result === 'exists') throw new T411Error(T411_CODES.bookmarkExists, 'Bookmark already exists');
     return sendJson(reply, String(id));
   });
 
   add(['GET', 'POST', 'DELETE'], '/bookmarks/delete/:ids', async (req, reply) => {
     const user = await member(req);
-    const ids = [
-      ...new Set(
-        ((req.params as { ids?: string }).ids ?? '')
-          .split(',')
-          .map((s) => idParam(s.trim()))
-          .filter((n): n is number => n !== undefined),
-      ),
-    ].slice(0, 1000);
-    if (ids.length === 0) throw new T411Error(T411_CODES.bookmarkNotFound, 'Bookmark not found');
-    const r = await site.db.deleteFrom('bookmark').where('user_id', '=', user.id).where('torrent_id', 'in', ids).executeTakeFirst();
-    const n = Number(r.numDeletedRows);
+    const n = await deleteBookmarks(site.db, user.id, parseIdList((req.params as { ids?: string }).ids ?? ''));
     if (n === 0) throw new T411Error(T411_CODES.bookmarkNotFound, 'Bookmark not found');
     return sendJson(reply, n);
   });
