@@ -224,8 +224,12 @@ export function buildOpenApi(ops: readonly CollectedOperation[], o: OpenApiOptio
   const describe = (status: string) => o.responseDescriptions?.[status] ?? STATUS_CODES[Number(status)] ?? 'Response';
   for (const op of ops) {
     const { doc, schema } = op;
-    const operation: OpenApiOperation = { operationId: doc.operationId, summary: doc.summary, tags: doc.tags, responses: {}, security: [], 'x-codeSamples': [] };
+    // Keys in reading order: what it is, who may call it, what it takes, what it answers.
+    const operation = { operationId: doc.operationId, summary: doc.summary } as OpenApiOperation;
     if (doc.description) operation.description = doc.description;
+    operation.tags = doc.tags;
+    operation.security = doc.scope === null ? [] : o.securitySchemes.map((sc) => ({ [sc.name]: [doc.scope!] }));
+    if (doc.scope !== null) operation['x-scope'] = doc.scope;
     const parameters = [...parametersOf(schema.params, 'path', schemas), ...parametersOf(schema.querystring, 'query', schemas)];
     if (parameters.length > 0) operation.parameters = parameters;
     if (doc.requestBody) {
@@ -237,6 +241,7 @@ export function buildOpenApi(ops: readonly CollectedOperation[], o: OpenApiOptio
     } else if (schema.body) {
       operation.requestBody = { required: true, content: { 'application/json': { schema: refify(schema.body, schemas) as JsonSchema } } };
     }
+    operation.responses = {};
     const statuses = new Set([...Object.keys(schema.response ?? {}), ...Object.keys(doc.rawResponses ?? {})]);
     for (const status of [...statuses].sort()) {
       const rawDoc = doc.rawResponses?.[status];
@@ -248,10 +253,6 @@ export function buildOpenApi(ops: readonly CollectedOperation[], o: OpenApiOptio
       const own = names.has(s) ? undefined : (s.description as string | undefined);
       if (status === '204' || s.type === 'null') operation.responses[status] = { description: own ?? describe(status) };
       else operation.responses[status] = { description: own ?? describe(status), content: { 'application/json': { schema: refify(s, schemas) as JsonSchema } } };
-    }
-    if (doc.scope !== null) {
-      operation.security = o.securitySchemes.map((sc) => ({ [sc.name]: [doc.scope!] }));
-      operation['x-scope'] = doc.scope;
     }
     const path = openApiPath(op.url);
     const binary = Object.values(doc.rawResponses ?? {}).some((r) => r.contentType !== 'application/json');

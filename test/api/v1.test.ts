@@ -179,6 +179,14 @@ describe('JSON API /api/v1', () => {
         assert.ok(doc.components.schemas[name], `component ${name}`);
       }
       assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKeyHeader', 'apiKeyQuery', 'bearerAuth']);
+      const opIds = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+      assert.equal(new Set(opIds).size, opIds.length, 'operationIds are unique');
+      for (const [p, ops] of Object.entries(doc.paths)) {
+        const inPath = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+        for (const op of Object.values(ops)) {
+          assert.deepEqual((op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name).sort(), inPath, `${op.operationId}: path parameters`);
+        }
+      }
       const listParams = doc.paths['/api/v1/torrents']!.get!.parameters!.map((p) => p.name);
       for (const p of ['q', 'category', 'terms', 'sort', 'order', 'offset', 'limit', 'verified', 'lang']) assert.ok(listParams.includes(p), `list parameter ${p}`);
       const fieldNames = (x: unknown): string[] =>
@@ -499,6 +507,19 @@ describe('JSON API /api/v1', () => {
       assert.equal(again.json.error.code, 'conflict');
       assert.equal(again.json.error.details[0].code, 'duplicate');
       assert.equal(again.json.error.details[0].torrent_id, first.json.id);
+    });
+
+    it('413 payload_too_large beyond the multipart limits; 422 torrent_too_large for an oversized .torrent', async () => {
+      const fd = form({ torrent: rawTorrent('too many files'), category: '80102', nfo: Buffer.from('a') });
+      fd.append('extra', new Blob([new Uint8Array([1, 2, 3])]), 'third.bin');
+      const r = await api('POST', '/api/v1/torrents', { token: aliceAll, body: fd });
+      assert.equal(r.status, 413);
+      assert.equal(r.json.error.code, 'payload_too_large');
+      const max = s.app.site().config.site.max_torrent_bytes;
+      const big = await api('POST', '/api/v1/torrents', { token: aliceAll, body: form({ torrent: Buffer.alloc(max + 10, 0x61), category: '80102' }) });
+      assert.equal(big.status, 422);
+      assert.equal(big.json.error.details[0].code, 'torrent_too_large');
+      assert.match(big.json.error.details[0].message, /larger than the limit/);
     });
 
     it('400 when the body is not multipart', async () => {

@@ -9,7 +9,7 @@ import { renderDescription } from '../../markup/render.js';
 import { formatTorrentError } from '../../metainfo/messages.js';
 import { loadCatalogue, type Catalogue } from '../../site/catalogue/catalogue.js';
 import { isBookmarked } from '../../site/members/bookmarks.js';
-import { listingRows, searchTorrents, type SortKey, type SortOrder } from '../../site/search/search.js';
+import { listingRows, searchTorrents, type ListingRow, type SortKey, type SortOrder } from '../../site/search/search.js';
 import type { Site } from '../../site/site.js';
 import { listTorrentFiles, liveCounts, showUploader, withLiveCounts } from '../../site/torrents/read.js';
 import { uploadTorrent, type UploadProblem } from '../../site/torrents/upload.js';
@@ -128,6 +128,11 @@ export function termIds(values: readonly string[] | undefined): number[] {
   return [...new Set(out)];
 }
 
+/** A listing row's uploader (listing rows already mask anonymous uploads). */
+function rowUploader(r: Pick<ListingRow, 'uploader_id' | 'uploader_name'>): { id: number; username: string } | null {
+  return r.uploader_id !== null && r.uploader_name !== null ? { id: r.uploader_id, username: r.uploader_name } : null;
+}
+
 /** GET /api/v1/torrents */
 export async function listTorrents(site: Site, user: User, query: ListQueryValue) {
   const locale = answerLocale(site, user, query.lang);
@@ -154,7 +159,7 @@ export async function listTorrents(site: Site, user: User, query: ListQueryValue
     offset: result.offset,
     limit: result.limit,
     torrents: rows.map((r) =>
-      toTorrentJson(site, catalogue, locale, { ...r, uploader: r.uploader_id !== null && r.uploader_name !== null ? { id: r.uploader_id, username: r.uploader_name } : null }, now),
+      toTorrentJson(site, catalogue, locale, { ...r, uploader: rowUploader(r) }, now),
     ),
   };
 }
@@ -166,7 +171,7 @@ export async function listedTorrents(site: Site, ids: readonly number[], locale:
   const out = new Map<number, TorrentJson>();
   for (const r of withLiveCounts(site.tracker, rows)) {
     if (r.status === 'deleted') continue;
-    out.set(r.id, toTorrentJson(site, catalogue, locale, { ...r, uploader: r.uploader_id !== null && r.uploader_name !== null ? { id: r.uploader_id, username: r.uploader_name } : null }, now));
+    out.set(r.id, toTorrentJson(site, catalogue, locale, { ...r, uploader: rowUploader(r) }, now));
   }
   return out;
 }
