@@ -28,6 +28,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { findUserByLogin, setPasswordHash } from '../../db/user.repository.js';
 import { captchaFailure, captchaIpKey, captchaNameKey, captchaReset, captchaUserKey } from '../../site/joining/captcha.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../site/passwords.js';
+import { syncLimits } from '../../site/rate-limit.js';
 import { hashToken } from '../../site/sessions.js';
 import type { Site } from '../../site/site.js';
 import { loginBlocked, loginFailed, loginIpKey, loginNameKey, loginUserKey, loginWindowMinutes } from '../../web/features/accounts/shared.js';
@@ -107,6 +108,8 @@ export async function t411Login(site: Site, req: FastifyRequest): Promise<{ uid:
   const user: User | undefined = found && found.deleted_at === null ? found : undefined;
   const keys = [loginIpKey(req.ip), user ? loginUserKey(user.id) : loginNameKey(login)];
   const ckeys = [captchaIpKey(req.ip), user ? captchaUserKey(user.id) : captchaNameKey(login)];
+  // Several web nodes: learn the failures counted elsewhere first (as the login form does).
+  await syncLimits(site.limiter, [...keys, ...ckeys], site.config.web.login_window, site.now());
   // Over the limit: refused before any check, right or wrong.
   if (loginBlocked(site, keys)) {
     throw new T411Error(T411_CODES.tooManyRequests, `Too many failed logins; try again in ${loginWindowMinutes(site)} minutes`, 429, site.config.web.login_window);
