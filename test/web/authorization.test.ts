@@ -78,6 +78,10 @@ const EXPECT: Record<string, Expect> = {
   'POST /admin/categories/types/:id/terms': 'catalogue.manage',
   'GET /admin/categories/terms/:id': 'catalogue.manage',
   'POST /admin/categories/terms/:id': 'catalogue.manage',
+  // Torznab category mapping
+  'GET /admin/torznab': 'catalogue.manage',
+  'POST /admin/torznab': 'catalogue.manage',
+  'POST /admin/torznab/reset': 'catalogue.manage',
   // moderation
   'GET /staff/queue': 'torrent.moderate',
   'GET /staff/queue/:id': 'torrent.moderate',

@@ -73,6 +73,12 @@ async function tokensPage(
 ${accountNav(ctx, 'api')}
 ${created}
 <p>${t('apitokens.intro')} <a href="/api/docs">${t('apitokens.docs')}</a></p>
+<dl class="api-endpoints">
+  <dt>${t('apitokens.endpoint.json')}</dt><dd><code>${site.publicUrl}/api/v1</code></dd>
+  ${site.config.api.torznab_enabled ? html`<dt>${t('apitokens.endpoint.torznab')}</dt><dd><code>${site.publicUrl}/api/torznab</code></dd>` : ''}
+  ${site.config.api.unit3d_enabled ? html`<dt>${t('apitokens.endpoint.unit3d')}</dt><dd><code>${site.publicUrl}</code></dd>` : ''}
+  ${site.config.api.t411_enabled ? html`<dt>${t('apitokens.endpoint.t411')}</dt><dd><code>${site.publicUrl}${site.config.api.t411_base_path}</code></dd>` : ''}
+</dl>
 ${
   tokens.length === 0
     ? html`<p>${t('apitokens.list.empty')}</p>`

@@ -52,6 +52,7 @@ export const HUB: readonly Group[] = [
     heading: 'discipline.hub.group.site',
     sections: [
       { path: '/admin/categories', permission: 'catalogue.manage', label: 'discipline.hub.categories' },
+      { path: '/admin/torznab', permission: 'catalogue.manage', label: 'torznab.title' },
       { path: '/staff/joining', permission: 'settings.manage', label: 'discipline.hub.joining' },
       { path: '/staff/settings', permission: 'settings.manage', label: 'discipline.hub.settings' },
       { path: '/staff/permissions', permission: 'permission.manage', label: 'discipline.hub.permissions' },
