@@ -7,8 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { sql } from 'kysely';
 import { createApiToken } from '../../src/api/tokens.js';
+import { openDatabase } from '../../src/db/database.js';
+import { testPostgresUrl } from '../../src/db/test-databases.js';
 import { bdecode, bencode, type BDict } from '../../src/protocol/bencode.js';
+import { updateModerationSettings } from '../../src/site/moderation/settings.js';
 import { insertTorrent } from '../../src/site/torrents/read.testing.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
 import { startSite, type TestSite } from '../helpers/site.js';
@@ -69,7 +75,12 @@ function assertResourceShape(item: Record<string, unknown>): void {
   assert.equal((a.files as unknown[]).length <= (a.num_file as number), true, 'no more files than num_file');
 }
 
-describe('UNIT3D torrents API', () => {
+/** The databases to run on: SQLite always, PostgreSQL when ESSAIM_TEST_PG_URL is set (a schema of its own). */
+const DATABASES: Array<{ name: string; pg: string | null }> = [{ name: 'sqlite', pg: null }];
+if (testPostgresUrl()) DATABASES.push({ name: 'postgres', pg: testPostgresUrl()! });
+
+for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name})`, () => {
+  let dropSchema: (() => Promise<void>) | null = null;
   let s: TestSite;
   let alice: { id: number; passkey: string; rssKey: string };
   let bob: { id: number; passkey: string; rssKey: string };
@@ -94,7 +105,19 @@ describe('UNIT3D torrents API', () => {
   }
 
   before(async () => {
-    s = await startSite(null, { site: { source_tag: 'ESSAIM-TEST' } });
+    const overrides: Record<string, Record<string, unknown>> = { site: { source_tag: 'ESSAIM-TEST' } };
+    if (database.pg) {
+      const schema = `essaim_unit3d_${randomBytes(6).toString('hex')}`;
+      const admin = await openDatabase(database.pg, { dataDir: tmpdir(), poolSize: 1 });
+      await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+      dropSchema = async () => {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
+        await admin.close();
+      };
+      const sep = database.pg.includes('?') ? '&' : '?';
+      overrides.database = { url: `${database.pg}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}` };
+    }
+    s = await startSite(null, overrides);
     const db = s.app.db();
     alice = await s.member('alice', { role: 'uploader' });
     bob = await s.member('bob');
@@ -157,7 +180,10 @@ describe('UNIT3D torrents API', () => {
       await insertTorrent(db, { raw: torrentFile('pending'), name: 'Waiting For Moderation', categoryId: 631, uploaderId: bob.id, status: 'pending', createdAt: now - 50 })
     ).id;
   });
-  after(() => s.stop());
+  after(async () => {
+    await s.stop();
+    await dropSchema?.();
+  });
 
   describe('authentication', () => {
     it('answers 401 Unauthenticated without a token, on every route', async () => {
@@ -352,6 +378,44 @@ describe('UNIT3D torrents API', () => {
       const badIds = await call('/api/torrents/filter?categories[]=movies&tmdbId=abc');
       assert.equal(badIds.status, 422);
       assert.ok(badIds.json.errors.categories && badIds.json.errors.tmdbId, 'each bad parameter is named');
+    });
+  });
+
+  describe('site rules', () => {
+    it('lists only verified torrents when the staff set it, as the website does', async () => {
+      const db = s.app.db();
+      const admin = await s.member('admin', { role: 'admin' });
+      await db.updateTable('torrent').set({ verified: 1 }).where('id', '=', ids.bunny).execute();
+      await updateModerationSettings(db, { id: admin.id, username: 'admin' }, { verifiedOnly: true }, now);
+      try {
+        const r = await call('/api/torrents/filter');
+        assert.deepEqual(r.json.data.map((d: { id: string }) => Number(d.id)), [ids.bunny]);
+        const merged = await call('/api/torrents/filter?categories[]=631&categories[]=623&alive=1');
+        assert.deepEqual(merged.json.data.map((d: { id: string }) => Number(d.id)), [ids.bunny], 'on every path of the filter');
+      } finally {
+        await updateModerationSettings(db, { id: admin.id, username: 'admin' }, { verifiedOnly: false }, now);
+        await db.updateTable('torrent').set({ verified: 0 }).where('id', '=', ids.bunny).execute();
+      }
+      assert.equal((await call('/api/torrents/filter')).json.data.length, 4);
+    });
+
+    it('answers 429 when the token is over its rate limit', async () => {
+      const limited = await startSite(null, { api: { rate_limit: 2 } });
+      try {
+        const m = await limited.member('busy');
+        const token = (await createApiToken(limited.app.db(), { userId: m.id, kind: 'personal', name: 'busy', scopes: ['read'], now })).token;
+        const statuses: number[] = [];
+        let last: Response | null = null;
+        for (let i = 0; i < 3; i++) {
+          last = await fetch(`${limited.base}/api/torrents?api_token=${token}`);
+          statuses.push(last.status);
+        }
+        assert.deepEqual(statuses, [200, 200, 429]);
+        assert.deepEqual(await last!.json(), { message: 'Too Many Attempts.' });
+        assert.ok(last!.headers.get('retry-after'), 'Retry-After is set');
+      } finally {
+        await limited.stop();
+      }
     });
   });
 
