@@ -253,6 +253,13 @@ describe('JSON API /api/v1', () => {
       const e = await api('GET', '/api/v1/torrents', { token: expired.token });
       assert.equal(e.status, 401);
       assert.equal(e.json.error.code, 'token_expired');
+      const carol = await s.member('carol');
+      const carolToken = (await createApiToken(db, { userId: carol.id, kind: 'personal', name: 'x', scopes: ['read'], now })).token;
+      assert.equal((await api('GET', '/api/v1/me', { token: carolToken })).status, 200);
+      await db.updateTable('user').set({ enabled: 0 }).where('id', '=', carol.id).execute();
+      const disabled = await api('GET', '/api/v1/me', { token: carolToken });
+      assert.equal(disabled.status, 401);
+      assert.equal(disabled.json.error.code, 'account_disabled');
     });
 
     it('accepts the token as Bearer, X-Api-Key or the apikey parameter', async () => {
@@ -421,6 +428,18 @@ describe('JSON API /api/v1', () => {
       const bobs = await api('GET', `/api/v1/torrents/${t.v1080!.id}/download`, { token: bobAll });
       const bobAnnounce = readTorrent(bobs.body).announce;
       assert.ok(bobAnnounce.includes(bob.passkey) && !bobAnnounce.includes(alice.passkey), 'each member gets their own passkey');
+    });
+
+    it('download: 403 email_unverified until the member verifies their address, as on the site', async () => {
+      const db = s.app.db();
+      const dave = await s.member('dave');
+      await db.updateTable('user').set({ email_verified: 0 }).where('id', '=', dave.id).execute();
+      const token = (await createApiToken(db, { userId: dave.id, kind: 'personal', name: 'x', scopes: ['read'], now: Math.floor(Date.now() / 1000) })).token;
+      const r = await api('GET', `/api/v1/torrents/${t.v1080!.id}/download`, { token });
+      assert.equal(r.status, 403);
+      assert.equal(r.json.error.code, 'email_unverified');
+      assert.ok(!r.body.toString('latin1').includes(dave.passkey), 'no passkey in the refusal');
+      assert.equal((await api('GET', `/api/v1/torrents/${t.v1080!.id}`, { token })).status, 200, 'details stay readable');
     });
   });
 
