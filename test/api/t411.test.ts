@@ -19,6 +19,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createApiToken, revokeApiToken } from '../../src/api/tokens.js';
 import { renderDescription } from '../../src/markup/render.js';
+import { addIpBan } from '../../src/site/discipline/ip-bans.js';
 import { bencode } from '../../src/protocol/bencode.js';
 import { hashToken } from '../../src/site/sessions.js';
 import { insertTorrent, type InsertedTorrent } from '../../src/site/torrents/read.testing.js';
@@ -720,5 +721,12 @@ describe('T411 API: base path, host, limits', () => {
     for (let i = 0; i < 3; i++) assertError(await call(s.base, 'POST', '/legacy/t411/auth', { form: { username: 'jack', password: 'wrong' } }), 107);
     const blocked = await call(s.base, 'POST', '/legacy/t411/auth', { form: { username: 'jack', password: m.password } });
     assertError(blocked, 901, 429);
+  });
+
+  it('refuses banned addresses (902, HTTP 403), still with CORS', async () => {
+    await addIpBan(s.app.db(), { id: m.id, username: 'jack' }, { cidr: '127.0.0.1/32', reason: 'test', expiresAt: null }, now());
+    const r = await call(s.base, 'GET', '/legacy/t411/categories/tree', { token: 'whatever' });
+    assertError(r, 902, 403);
+    assert.equal(r.headers['access-control-allow-origin'], '*');
   });
 });
