@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { sql } from 'kysely';
@@ -378,6 +379,42 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       const badIds = await call('/api/torrents/filter?categories[]=movies&tmdbId=abc');
       assert.equal(badIds.status, 422);
       assert.ok(badIds.json.errors.categories && badIds.json.errors.tmdbId, 'each bad parameter is named');
+    });
+  });
+
+  describe('Prowlarr definition', () => {
+    it('generates a definition whose request the API answers and whose fields the resource has', async (t) => {
+      const none = await call('/api/torrents/prowlarr.yml', { token: null });
+      assert.equal(none.status, 401);
+      const r = await call('/api/torrents/prowlarr.yml');
+      assert.equal(r.status, 200);
+      assert.match(r.type, /^text\/yaml/);
+      const parsed = spawnSync('python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: r.json, encoding: 'utf8' });
+      if (parsed.status !== 0) {
+        t.skip(`python3 with PyYAML is needed to read the YAML (${parsed.stderr.trim().split('\n').pop()})`);
+        return;
+      }
+      const def = JSON.parse(parsed.stdout);
+      assert.deepEqual(def.links, [`${s.base}/`]);
+      const mappings = new Map(def.caps.categorymappings.map((m: { id: number; cat: string }) => [m.id, m.cat]));
+      assert.equal(mappings.get(631), 'Movies');
+      assert.equal(mappings.get(433), 'TV');
+      assert.equal(mappings.get(623), 'Audio');
+      assert.equal(def.search.paths[0].path, 'api/torrents/filter');
+      assert.equal(def.search.fields.minimumseedtime.text, 259200, 'the hit-and-run seeding time');
+      // Every attribute the definition reads is in the resource.
+      const sample = (await call('/api/torrents/filter?name=bunny')).json.data[0];
+      for (const [field, spec] of Object.entries(def.search.fields as Record<string, { selector?: string }>)) {
+        if (spec.selector) assert.ok(spec.selector in sample.attributes, `${field} reads ${spec.selector}, which the resource has`);
+      }
+      for (const v of ['0%', '25%', '50%', '75%', '100%']) assert.ok(v in def.search.fields.downloadvolumefactor.case, `freeleech ${v} is mapped`);
+      // The request Prowlarr builds from the inputs (empty values included) is answered.
+      const inputs = def.search.inputs as Record<string, string | number>;
+      assert.deepEqual(Object.keys(inputs).sort(), ['$raw', 'episodeNumber', 'free[]', 'name', 'perPage', 'seasonNumber', 'sortDirection', 'sortField']);
+      const query = `categories[]=631&categories[]=433&name=Big%20Buck&seasonNumber=&episodeNumber=&free%5B%5D=&sortField=${def.settings.find((x: { name: string }) => x.name === 'sort').default}&sortDirection=desc&perPage=${inputs.perPage}`;
+      const found = await call(`/${def.search.paths[0].path}?${query}`);
+      assert.equal(found.status, 200);
+      assert.deepEqual(found.json.data.map((d: { id: string }) => Number(d.id)), [ids.bunny]);
     });
   });
 

@@ -9,6 +9,7 @@
  *   GET  /api/torrents/download/{id}.torrent the member's personalised .torrent: the resources'
  *                                           `download_link`, authenticated by `rsskey` (the
  *                                           member's RSS key, as UNIT3D's own link) or a token
+ *   GET  /api/torrents/prowlarr.yml         Essaim's own: a Prowlarr definition for this site
  *
  * Authentication: a personal API token (scope `read`, `upload` for uploads) as UNIT3D takes it:
  * the `api_token` query (or form) parameter, or `Authorization: Bearer <token>`.
@@ -27,6 +28,7 @@ import { ApiError, authenticate, requestToken } from '../http.js';
 import { installApiGuards } from '../routes.js';
 import { downloadFor, visibleTorrentFor } from '../service.js';
 import { Params, parseFilter, runFilter, ValidationFailed, type FilterResult, type FilterSpec } from './filter.js';
+import { prowlarrDefinition } from './prowlarr.js';
 import { torrentResources } from './resource.js';
 import { FormUnreadable, readMultipart, uploadFromForm, type MultipartForm } from './upload.js';
 
@@ -103,6 +105,12 @@ export function unit3dRoutes(scope: FastifyInstance, site: Site): void {
     const p = new Params(req.url);
     const spec = parseFilter(p);
     return listing('/api/torrents/filter', user, p, spec, await runFilter(site, user, spec));
+  });
+
+  // Not UNIT3D's: a Prowlarr definition for this site (prowlarr.ts), for administrators.
+  scope.get('/api/torrents/prowlarr.yml', async (req, reply) => {
+    await member(req);
+    return reply.type('text/yaml; charset=utf-8').header('Content-Disposition', 'attachment; filename="essaim-unit3d.yml"').send(await prowlarrDefinition(site));
   });
 
   scope.get<{ Params: { id: string } }>('/api/torrents/:id', async (req) => {
