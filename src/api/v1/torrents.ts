@@ -18,6 +18,7 @@ import { torrentPath } from '../../web/features/torrent/links.js';
 import { formatSize } from '../../web/format.js';
 import { ApiError } from '../http.js';
 import { listingScope, visibleTorrentFor } from '../service.js';
+import { readMultipart } from '../../web/multipart.js';
 
 /** ISO 8601 UTC, to the second. */
 export function isoTime(epochSeconds: number): string {
@@ -205,39 +206,6 @@ export async function torrentDetails(site: Site, user: User, id: number, lang: u
 
 // --- upload --------------------------------------------------------------------------------------
 
-interface UploadedFile {
-  data: Buffer;
-  /** Cut at the transport's size limit. */
-  truncated: boolean;
-}
-
-interface MultipartForm {
-  fields: Map<string, string[]>;
-  files: Map<string, UploadedFile>;
-}
-
-/** Reads the multipart body as the website's upload does: fields (repeatable) and the two files. */
-async function readMultipart(req: FastifyRequest, site: Site): Promise<MultipartForm> {
-  const cfg = site.config.site;
-  const fields = new Map<string, string[]>();
-  const files = new Map<string, UploadedFile>();
-  // Oversized files are cut (part.file.truncated) so that the answer can name the file.
-  const opts = { limits: { fileSize: Math.max(cfg.max_torrent_bytes, cfg.max_nfo_bytes) }, throwFileSizeLimit: false };
-  for await (const part of req.parts(opts as Parameters<FastifyRequest['parts']>[0])) {
-    if (part.type === 'file') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of part.file) chunks.push(chunk as Buffer);
-      if ((part.fieldname === 'torrent' || part.fieldname === 'nfo') && (part.filename !== '' || chunks.length > 0)) {
-        files.set(part.fieldname, { data: Buffer.concat(chunks), truncated: part.file.truncated });
-      }
-    } else {
-      const list = fields.get(part.fieldname) ?? [];
-      list.push(typeof part.value === 'string' ? part.value : String(part.value));
-      fields.set(part.fieldname, list);
-    }
-  }
-  return { fields, files };
-}
 
 export interface ProblemJson {
   field: string;

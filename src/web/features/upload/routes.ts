@@ -10,7 +10,7 @@
  *
  * The work is done by uploadTorrent (src/site/torrents/upload.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatTorrentError } from '../../../metainfo/messages.js';
 import { renderDescription } from '../../../markup/render.js';
 import { loadCatalogue, type Catalogue } from '../../../site/catalogue/catalogue.js';
@@ -21,6 +21,7 @@ import { formatSize } from '../../format.js';
 import { html, type Html } from '../../html.js';
 import { sendPage } from '../../layout.js';
 import { chooseCategoryBody, uploadFormBody, type UploadFormState } from './pages.js';
+import { readMultipart } from '../../multipart.js';
 
 function positiveInt(v: unknown): number | null {
   if (typeof v !== 'string' || !/^\d{1,10}$/.test(v)) return null;
@@ -28,42 +29,6 @@ function positiveInt(v: unknown): number | null {
   return n > 0 ? n : null;
 }
 
-interface UploadedFile {
-  data: Buffer;
-  /** Cut at the transport's size limit. */
-  truncated: boolean;
-}
-
-interface MultipartForm {
-  fields: Map<string, string[]>;
-  files: Map<string, UploadedFile>;
-}
-
-/** Reads the whole multipart body: fields (repeatable) and at most the two expected files. */
-async function readMultipart(req: FastifyRequest, site: Site): Promise<MultipartForm> {
-  const cfg = site.config.site;
-  const fields = new Map<string, string[]>();
-  const files = new Map<string, UploadedFile>();
-  // Oversized files are cut (part.file.truncated) rather than failing the whole form, so that the
-  // page can say which file was too large. (The option exists at run time; the typings omit it.)
-  const opts = { limits: { fileSize: Math.max(cfg.max_torrent_bytes, cfg.max_nfo_bytes) }, throwFileSizeLimit: false };
-  const parts = req.parts(opts as Parameters<FastifyRequest['parts']>[0]);
-  for await (const part of parts) {
-    if (part.type === 'file') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of part.file) chunks.push(chunk as Buffer);
-      // An empty file input is sent as a part with no name and no bytes.
-      if ((part.fieldname === 'torrent' || part.fieldname === 'nfo') && (part.filename !== '' || chunks.length > 0)) {
-        files.set(part.fieldname, { data: Buffer.concat(chunks), truncated: part.file.truncated });
-      }
-    } else {
-      const list = fields.get(part.fieldname) ?? [];
-      list.push(typeof part.value === 'string' ? part.value : String(part.value));
-      fields.set(part.fieldname, list);
-    }
-  }
-  return { fields, files };
-}
 
 /** The message(s) for one problem, naming terms and types in the reader's language. */
 function problemMessage(ctx: RequestContext, catalogue: Catalogue, p: UploadProblem): Html {
