@@ -227,6 +227,15 @@ describe('T411 API', { skip: haveReference ? false : 'the T411 reference files a
       assert.equal(j.token, aliceToken, 'a live token is given again rather than a new one');
       const json = await call(s.base, 'POST', '/t411api/auth', { json: { username: 'alice', password: alice.password } });
       assert.deepEqual(json.json, j, 'JSON bodies work too');
+      const fd = new FormData();
+      fd.append('username', 'alice');
+      fd.append('password', alice.password);
+      const multipart = await fetch(`${s.base}/t411api/auth`, { method: 'POST', body: fd });
+      assert.deepEqual(await multipart.json(), j, 'multipart forms too');
+      fd.append('file', new Blob(['x']), 'x.txt');
+      const withFile = await fetch(`${s.base}/t411api/auth`, { method: 'POST', body: fd });
+      assert.equal(withFile.status, 413, 'a file is refused');
+      assert.equal(((await withFile.json()) as Obj).code, 904);
       // Stored hashed only, kind t411, read scope, valid t411_token_ttl (90 days).
       const rows = await s.app.db().selectFrom('api_token').selectAll().where('user_id', '=', alice.id).execute();
       assert.equal(rows.length, 1, 'one token row for repeated logins');

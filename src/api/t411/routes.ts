@@ -138,6 +138,21 @@ export function searchInputOf(p: Params, text: string): SearchInput {
   return { text, categoryId, terms: termParams(p), sort, order, offset, limit };
 }
 
+/** The fields of a multipart body (no file expected: one is a malformed request). */
+async function multipartFields(req: FastifyRequest): Promise<Record<string, string | string[]>> {
+  const out: Record<string, string | string[]> = {};
+  for await (const part of req.parts({ limits: { fields: 100, fieldSize: 64 * 1024, files: 0 } })) {
+    if (part.type === 'file') {
+      part.file.resume();
+      continue;
+    }
+    const value = typeof part.value === 'string' ? part.value : String(part.value);
+    const prev = out[part.fieldname];
+    out[part.fieldname] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
 function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(value));
 }
@@ -203,6 +218,10 @@ export function t411Routes(scope: FastifyInstance, site: Site): void {
     void reply.headers(CORS_HEADERS);
   });
   installApiGuards(scope, site);
+  // Some clients post multipart forms (PHP's curl given an array): their fields become the body.
+  scope.addHook('preValidation', async (req) => {
+    if (req.isMultipart()) req.body = await multipartFields(req);
+  });
 
   scope.setErrorHandler(async (err, req, reply) => {
     if (err instanceof T411Error) return errorReply(reply, err);
