@@ -1,7 +1,7 @@
 /**
  * Contract tests of T411's API (src/api/t411/): every answer's shape (keys and value types) is
- * compared with T411's recorded answers (../shared/reference/t411/: the two JSON files, and the
- * JSON samples of its README, parsed here), on a whole site (web + tracker, SQLite) with the
+ * compared with T411's recorded answers (copies in test/fixtures/t411/: the two JSON files, and the
+ * JSON samples of the reference notes), on a whole site (web + tracker, SQLite) with the
  * default taxonomy, which keeps T411's ids.
  *
  * Covered: /auth (form and JSON, the same token again, each error code, rate limit, two-factor
@@ -31,18 +31,19 @@ import { startSite, type TestSite } from '../helpers/site.js';
 
 // --- the recorded answers -------------------------------------------------------------------------
 
-const REF = new URL('../../../shared/reference/t411/', import.meta.url);
+// Copies of T411's recorded answers kept in the repository (test/fixtures/t411/): the two recorded
+// trees, and the two samples of the team's reference notes (../shared/reference/t411/README.md).
+const REF = new URL('../fixtures/t411/', import.meta.url);
 const refText = (name: string) => readFileSync(new URL(name, REF), 'utf8');
-const haveReference = existsSync(new URL('README.md', REF));
+const haveReference = existsSync(new URL('recorded-samples.json', REF));
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
-/** The ```json blocks of the reference README, parsed: [Torrent sample, details sample]. */
+/** The reference notes' two JSON samples: [Torrent sample, details sample]. */
 function readmeSamples(): Obj[] {
-  const blocks = [...refText('README.md').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Obj);
-  assert.ok(blocks.length >= 2, 'the README has its two JSON samples');
-  return blocks;
+  const s = JSON.parse(refText('recorded-samples.json')) as { torrent: Obj; details: Obj };
+  return [s.torrent, s.details];
 }
 
 /** The JSON type of a value as a word (array, object, string, integer, number, ...). */
