@@ -313,6 +313,66 @@ if (url === null) {
       await s.checkInvariants();
     });
 
+    it('stays consistent under concurrent announces, stops, sweeps and drops from two nodes', async () => {
+      for (const inline of [true, false]) {
+        const a = fresh({ inlineGlobals: inline, maxPeersPerUser: 2 });
+        const other: Redis = new Redis(url);
+        try {
+          const b: RedisPeerStore = new RedisPeerStore(other, { maxPeersPerUser: 2, keyPrefix: prefix, inlineGlobals: inline });
+          let x = inline ? 11 : 12;
+          const rnd = (n: number): number => {
+            x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+            return (x >>> 8) % n;
+          };
+          const T = 1_700_000_000;
+          const ops: Array<Promise<unknown>> = [];
+          let sweeps = 0;
+          for (let k = 0; k < 3000; k++) {
+            const node = rnd(2) === 0 ? a : b;
+            const r = rnd(100);
+            const h = hash('0123456789abcdef'[rnd(6)]!);
+            const now = T + Math.floor(k / 20);
+            if (r < 3) {
+              sweeps++;
+              ops.push(node.sweep(now - rnd(60)));
+            } else if (r < 4) ops.push(node.dropSwarm(h));
+            else {
+              const n = rnd(40);
+              ops.push(node.announce(announceOf({ n, infoHash: h, userId: n % 5, left: rnd(3) === 0 ? 0 : 5, event: rnd(6) === 0 ? 'stopped' : 'none', ip: n % 7 === 0 ? ip6(n) : ip4(n), numwant: rnd(20), now })));
+            }
+            if (ops.length >= 64) await Promise.all(ops.splice(0));
+          }
+          await Promise.all(ops);
+          assert.ok(sweeps > 50, `${sweeps} concurrent sweeps`);
+          await a.checkInvariants();
+          const before = await a.stats();
+          assert.deepEqual(await b.recountStats(), before, `counters exact without a crash (inline ${inline})`);
+          await b.sweep(T + 10_000);
+          assert.deepEqual(await a.stats(), { peers: 0, seeders: 0, leechers: 0, torrents: 0, ipv4: 0, ipv6: 0 });
+          await a.checkInvariants();
+        } finally {
+          await other.quit();
+        }
+      }
+    });
+
+    it('checkInvariants finds a swarm missing from the index, and broken counts', async () => {
+      const s = fresh({ inlineGlobals: false });
+      await s.announce(announceOf({ n: 1 }));
+      await s.announce(announceOf({ n: 2, left: 0 }));
+      await s.checkInvariants();
+      const [ik, ck] = bucketKeys(prefix, bucketOf(hash('a')));
+      await redis.zrem(ik, hash('a'));
+      await assert.rejects(s.checkInvariants(), /is not indexed/);
+      await redis.zadd(ik, 0, hash('a'));
+      await s.checkInvariants();
+      await redis.hincrby(ck, 's', 1);
+      await assert.rejects(s.checkInvariants(), /counters/);
+      await s.recountStats();
+      await redis.hincrby(swarmKeys(prefix, hash('a'))[0]!, 'S', 1);
+      await assert.rejects(s.checkInvariants(), /zsets/);
+    });
+
     it('hands out many peers (numwant above one HMGET chunk) and survives counters above 2^32', async () => {
       const s = fresh();
       const pl = [];

@@ -532,6 +532,22 @@ export class RedisPeerStore implements PeerStore {
     const fail = (m: string): never => {
       throw new Error(`RedisPeerStore invariant: ${m}`);
     };
+    // Every swarm is indexed (SCAN of the keyspace: diagnostics only, never on the hot path).
+    const nodes: Redis[] = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
+    const tail = ':m';
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${globEscape(this.prefix)}{*}${tail}`, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) {
+          const hex = k.slice(this.prefix.length + 1, this.prefix.length + 41);
+          if (!/^[0-9a-f]{40}$/.test(hex)) continue;
+          const [ik] = this.bkeys[bucketOf(hex)]!;
+          if ((await this.redis.zscore(ik, hex)) === null) fail(`swarm ${hex} is not indexed`);
+        }
+      } while (cursor !== '0');
+    }
     for (let b = 0; b < REDIS_BUCKETS; b++) {
       const [ik, ck] = this.bkeys[b]!;
       const entries = await this.redis.zrange(ik, 0, -1, 'WITHSCORES');
@@ -592,6 +608,10 @@ export class RedisPeerStore implements PeerStore {
       if (JSON.stringify(got) !== JSON.stringify(bt)) fail(`bucket ${b}: counters ${JSON.stringify(got)}, swarms ${JSON.stringify(bt)}`);
     }
   }
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 /** Decodes a peer key and record. */
