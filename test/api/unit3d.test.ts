@@ -648,6 +648,11 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       const again = await call('/api/torrents/upload', { token: uploadToken, method: 'POST', body: form({ category_id: '631' }, bytes) });
       assert.equal(again.status, 422);
       assert.match(again.json.data.torrent[0], /already on the site/);
+      const tooMany = form({ category_id: '631' }, torrentFile('many'), Buffer.from('nfo'));
+      tooMany.append('screenshot', new Blob([new Uint8Array(8)]), 'shot.png');
+      const unreadable = await call('/api/torrents/upload', { token: uploadToken, method: 'POST', body: tooMany });
+      assert.equal(unreadable.status, 422, 'more files than the form takes');
+      assert.match(unreadable.json.data.torrent[0], /could not be read/);
       const json = await call('/api/torrents/upload', { token: uploadToken, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       assert.equal(json.status, 422);
       assert.ok(json.json.data.torrent, 'the torrent field is named');

@@ -30,7 +30,7 @@ import { downloadFor, visibleTorrentFor } from '../service.js';
 import { Params, parseFilter, runFilter, ValidationFailed, type FilterResult, type FilterSpec } from './filter.js';
 import { prowlarrDefinition } from './prowlarr.js';
 import { torrentResources } from './resource.js';
-import { FormUnreadable, readMultipart, uploadFromForm, type MultipartForm } from './upload.js';
+import { FormUnreadable, readUploadForm, uploadFromForm, type MultipartForm } from './upload.js';
 
 const RSS_KEY_RE = /^[0-9a-f]{32}$/;
 
@@ -153,7 +153,7 @@ export function unit3dRoutes(scope: FastifyInstance, site: Site): void {
     }
     let form: MultipartForm;
     try {
-      form = await readMultipart(req, site);
+      form = await readUploadForm(req, site);
     } catch (err) {
       if (!(err instanceof FormUnreadable)) throw err;
       if (!user) throw new ApiError(401, 'unauthorized', 'An API token is required.');

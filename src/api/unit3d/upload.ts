@@ -28,47 +28,21 @@ import type { Site } from '../../site/site.js';
 import { uploadTorrent, type UploadProblem } from '../../site/torrents/upload.js';
 import { translator } from '../../web/context.js';
 import { formatSize } from '../../web/format.js';
+import { readMultipart, type MultipartForm } from '../../web/multipart.js';
 import { downloadLink, externalIds, imdbTag } from './resource.js';
 
-interface UploadedFile {
-  data: Buffer;
-  truncated: boolean;
-}
-
-export interface MultipartForm {
-  fields: Map<string, string[]>;
-  files: Map<string, UploadedFile>;
-}
+export type { MultipartForm };
 
 /** Thrown when the multipart body cannot be read (limits): a 422 naming the field. */
 export class FormUnreadable extends Error {}
 
-/** Reads the whole multipart body: fields (repeatable) and the `torrent` and `nfo` files. */
-export async function readMultipart(req: FastifyRequest, site: Site): Promise<MultipartForm> {
-  const cfg = site.config.site;
-  const fields = new Map<string, string[]>();
-  const files = new Map<string, UploadedFile>();
-  // Oversized files are cut (part.file.truncated) so that the answer can name the file; the
-  // option exists at run time though the typings omit it.
-  const opts = { limits: { fileSize: Math.max(cfg.max_torrent_bytes, cfg.max_nfo_bytes) }, throwFileSizeLimit: false };
+/** Reads the whole multipart body (the site's reader: fields, and the `torrent` and `nfo` files). */
+export async function readUploadForm(req: FastifyRequest, site: Site): Promise<MultipartForm> {
   try {
-    for await (const part of req.parts(opts as Parameters<FastifyRequest['parts']>[0])) {
-      if (part.type === 'file') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of part.file) chunks.push(chunk as Buffer);
-        if ((part.fieldname === 'torrent' || part.fieldname === 'nfo') && (part.filename !== '' || chunks.length > 0)) {
-          files.set(part.fieldname, { data: Buffer.concat(chunks), truncated: part.file.truncated });
-        }
-      } else {
-        const list = fields.get(part.fieldname) ?? [];
-        list.push(typeof part.value === 'string' ? part.value : String(part.value));
-        fields.set(part.fieldname, list);
-      }
-    }
+    return await readMultipart(req, site, ['torrent', 'nfo']);
   } catch (err) {
     throw new FormUnreadable(`The upload could not be read: ${(err as Error).message}`);
   }
-  return { fields, files };
 }
 
 export type UploadAnswer =
