@@ -4,7 +4,7 @@
  *
  *   node --import tsx scripts/redis-store-bench.ts [--url redis://127.0.0.1:6379/0] [--cluster]
  *        [--peers 20000] [--torrents 2000] [--announces 100000] [--inflight 256] [--numwant 50]
- *        [--modes memory,inline,cluster-safe] [--connections 1]
+ *        [--modes memory,inline,cluster-safe] [--connections 1] [--start-cluster]
  *
  * For each store: a fill (every peer announces `started`, in a scattered order), then
  * re-announces (event none, random peers; one in 50 switches seeder/leecher state, one in 200
@@ -15,7 +15,8 @@
  * synchronously. Modes: `inline` is the standalone default (global counters inside the announce
  * script: one call per announce), `cluster-safe` runs what a Redis Cluster runs (single-slot
  * scripts, a second call when global counters change). With --cluster the url is a cluster seed and
- * only cluster-safe runs. Redis memory per peer is INFO used_memory after the fill, minus before,
+ * only cluster-safe runs; --start-cluster starts a throwaway 3-master cluster on loopback (as the
+ * cluster test does) and stops it at the end. Redis memory per peer is INFO used_memory after the fill, minus before,
  * over the peers (standalone only). Keys live under a random prefix, deleted at the end.
  */
 import { randomBytes } from 'node:crypto';
@@ -25,7 +26,7 @@ import type { InfoHash } from '../src/shared/types.js';
 import { MemoryPeerStore } from '../src/swarm/memory-peer-store.js';
 import type { PeerAnnounce, PeerStore } from '../src/swarm/peer-store.js';
 import { RedisPeerStore } from '../src/swarm/redis-peer-store.js';
-import { deleteKeys } from '../src/swarm/redis-testing.js';
+import { deleteKeys, startRedisCluster } from '../src/swarm/redis-testing.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,8 +34,10 @@ function arg(name: string, def: string): string {
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
-const url = arg('url', process.env.ESSAIM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0');
-const cluster = flag('cluster');
+const started = flag('start-cluster') ? await startRedisCluster() : null;
+if (started !== null && 'skip' in started) throw new Error(started.skip);
+const url = started?.url ?? arg('url', process.env.ESSAIM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+const cluster = started !== null || flag('cluster');
 const N = Number(arg('peers', '20000'));
 const T = Number(arg('torrents', '2000'));
 const A = Number(arg('announces', '100000'));
@@ -181,11 +184,15 @@ async function bench(mode: string): Promise<Row> {
 
 console.log(`peers ${N}, torrents ${T}, re-announces ${A}, numwant ${NUMWANT}, in flight ${INFLIGHT}, connections ${CONNECTIONS}, redis ${url}${cluster ? ' (cluster)' : ''}`);
 const rows: Row[] = [];
-for (const m of modes) rows.push(await bench(m));
+try {
+  for (const m of modes) rows.push(await bench(m));
+} finally {
+  if (started !== null && !('skip' in started)) await started.stop();
+}
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-console.log('store                                     fill/s    re-announce/s  sweep(none) ms  sweep(all) ms  Redis bytes/peer');
+console.log(`${'store'.padEnd(50)} ${'fill/s'.padStart(9)} ${'re-announce/s'.padStart(15)} ${'sweep(none) ms'.padStart(15)} ${'sweep(all) ms'.padStart(14)} ${'Redis bytes/peer'.padStart(17)}`);
 for (const r of rows) {
   console.log(
-    `${r.store.padEnd(40)} ${fmt(r.fill).padStart(9)} ${fmt(r.reannounce).padStart(15)} ${r.sweepNothingMs.toFixed(1).padStart(15)} ${r.sweepAllMs.toFixed(1).padStart(14)} ${r.bytesPerPeer === null ? '-' : fmt(r.bytesPerPeer)}`.padStart(17),
+    `${r.store.padEnd(50)} ${fmt(r.fill).padStart(9)} ${fmt(r.reannounce).padStart(15)} ${r.sweepNothingMs.toFixed(1).padStart(15)} ${r.sweepAllMs.toFixed(1).padStart(14)} ${r.bytesPerPeer === null ? '-'.padStart(17) : fmt(r.bytesPerPeer).padStart(17)}`,
   );
 }

@@ -82,6 +82,26 @@ if ('skip' in started) {
       }
     });
 
+    it('serves many concurrent announces, scrapes and sweeps (auto-pipelined across slots and masters)', async () => {
+      const keyPrefix = randomPrefix();
+      prefixes.add(keyPrefix);
+      const s = new RedisPeerStore(redis, { maxPeersPerUser: 3, keyPrefix });
+      const T = 1_700_000_000;
+      const hexes = [...Array(64).keys()].map((i) => (i * 0x9e3779b1 + 1).toString(16).padStart(40, 'e').slice(0, 40) as InfoHash);
+      // Two waves, each all at once: the first (750 peers at T) expires at the sweep below.
+      const wave = (from: number, now: number) =>
+        Promise.all([...Array(750).keys()].map((i) => s.announce(announceOf({ n: from + i, infoHash: hexes[(from + i) % 64]!, left: i % 3 === 0 ? 0 : 9, now, numwant: 10 }))));
+      const outs = [...(await wave(0, T)), ...(await wave(750, T + 60))];
+      assert.equal(outs.filter((o) => o.isNew).length, 1500);
+      const [sc, st] = await Promise.all([s.scrape(hexes), s.stats(), s.sweep(T + 50), s.announce(announceOf({ n: 5000, infoHash: hexes[0]!, now: T + 99 }))]);
+      assert.equal(sc.reduce((x, c) => x + c.complete + c.incomplete, 0) >= 750, true, 'scrape while sweeping');
+      assert.equal(st.torrents, 64);
+      await s.checkInvariants();
+      assert.equal((await s.stats()).peers, 751, 'half expired, one joined');
+      assert.deepEqual(await s.sweep(T + 1000), { expired: 751, swarmsRemoved: 64 });
+      await s.checkInvariants();
+    });
+
     it('two tracker nodes share swarms; a workload agrees with MemoryPeerStore; keys spread over masters', async () => {
       const keyPrefix = randomPrefix();
       prefixes.add(keyPrefix);

@@ -344,7 +344,8 @@ if (url === null) {
           }
           await Promise.all(ops);
           assert.ok(sweeps > 50, `${sweeps} concurrent sweeps`);
-          await a.checkInvariants();
+          // Up to 64 operations in flight span a few seconds of `now`: that much skew.
+          await a.checkInvariants({ skew: 5 });
           const before = await a.stats();
           assert.deepEqual(await b.recountStats(), before, `counters exact without a crash (inline ${inline})`);
           await b.sweep(T + 10_000);
