@@ -22,6 +22,7 @@ import { buildMetrics, TrackerStats, type Metrics } from './shared/metrics.js';
 import { AccessCache, type ClientRule } from './swarm/access-cache.js';
 import { Ledger } from './swarm/ledger.js';
 import { MemoryPeerStore } from './swarm/memory-peer-store.js';
+import { createRedisPeerStore } from './swarm/redis-peer-store.js';
 import type { PeerStore } from './swarm/peer-store.js';
 import { TrackerService } from './swarm/tracker-service.js';
 import { HttpTracker } from './tracker/http-tracker.js';
@@ -108,7 +109,11 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
     ...tc.client_deny.map((prefix) => ({ prefix, action: 'deny' as const })),
   ];
   const access = new AccessCache(staticRules);
-  const store = new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user });
+  // Swarms in this process's memory, or in Redis shared by every tracker node (#6).
+  const store: PeerStore =
+    tc.store === 'redis'
+      ? createRedisPeerStore(redis!, { maxPeersPerUser: tc.max_peers_per_user, keyPrefix: config.redis.key_prefix })
+      : new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user });
   const ledger = new Ledger();
   const stats = new TrackerStats();
   const service = new TrackerService(

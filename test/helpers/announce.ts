@@ -240,13 +240,19 @@ export class HttpAnnounceProxy {
   private readonly server: http.Server;
 
   private constructor(
-    private readonly upstreamHost: string,
-    private readonly upstreamPort: number,
+    private upstreamHost: string,
+    private upstreamPort: number,
     readonly label: string,
     records: AnnounceRecord[],
   ) {
     this.records = records;
     this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  /** Sends the next announces to another tracker (a load balancer moving a client to another node). */
+  retarget(host: string, port: number): void {
+    this.upstreamHost = host;
+    this.upstreamPort = port;
   }
 
   /** `records` may be shared with other proxies (one list for the whole test). */

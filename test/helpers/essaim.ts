@@ -42,6 +42,8 @@ export interface EssaimOptions {
   logLevel?: string;
   /** Extra ESSAIM_* variables (they win over the ones computed here). */
   env?: Record<string, string>;
+  /** The server command: `start` (default), or a `web` / `tracker` node. */
+  command?: 'start' | 'web' | 'tracker';
 }
 
 export interface CreatedUser {
@@ -231,17 +233,20 @@ export class Essaim {
     if (this.proc?.running) throw new Error('Essaim already running');
     if (this.proc) this.pastOutput += this.proc.describe() + '\n';
     this.starts++;
-    const proc = spawnManaged(`essaim#${this.starts}`, process.execPath, [ESSAIM_BIN, 'start'], {
+    const command = this.opts.command ?? 'start';
+    const proc = spawnManaged(`essaim-${command}#${this.starts}`, process.execPath, [ESSAIM_BIN, command], {
       env: cleanEnv(this.env()),
       cwd: this.dataDir,
     });
     this.proc = proc;
+    // A tracker node answers its health checks on the HTTP tracker's port.
+    const healthPort = command === 'tracker' ? this.httpPort : this.webPort;
     try {
       await waitFor(
-        `Essaim /healthz on port ${this.webPort}`,
+        `Essaim /readyz on port ${healthPort}`,
         async () => {
           if (!proc.running) throw new Error(`essaim exited during start-up`);
-          const res = await fetch(`http://127.0.0.1:${this.webPort}/healthz`, { signal: AbortSignal.timeout(1_000) });
+          const res = await fetch(`http://127.0.0.1:${healthPort}/${command === 'tracker' ? 'readyz' : 'healthz'}`, { signal: AbortSignal.timeout(1_000) });
           await res.arrayBuffer();
           return res.status === 200;
         },
