@@ -149,6 +149,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   const jobs: Periodic[] = [];
   let baselineTimer: NodeJS.Timeout | null = null;
   let bus: ChangeBus | null = null;
+  let lastStoreStats = { peers: 0, seeders: 0, leechers: 0, torrents: 0 };
   let stopCacheEvents: (() => void) | null = null;
   let leases: JobLeases | null = null;
 
@@ -316,7 +317,11 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
         stats,
         swarm: () => {
           const s = store.stats();
-          return s instanceof Promise ? { peers: 0, seeders: 0, leechers: 0, torrents: 0 } : s;
+          if (!(s instanceof Promise)) return s;
+          // A shared store answers asynchronously: the gauges show its last answer (refreshed
+          // at each scrape of /metrics, so at most one scrape old).
+          void s.then((v) => (lastStoreStats = v)).catch(() => undefined);
+          return lastStoreStats;
         },
         ledgerDepth: () => ledger.depth(),
       });
