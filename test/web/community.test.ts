@@ -85,6 +85,15 @@ describe('community pages', () => {
     assert.match(commentsOf((await (await loggedIn(s, mia)).get(path(tor))).text), /carol<\/a>[\s\S]*?<span class="ratio-value">3.00<\/span>/);
     const row = await s.app.db().selectFrom('torrent').select('comment_count').where('id', '=', tor.id).executeTakeFirstOrThrow();
     assert.equal(row.comment_count, 2);
+    // Another member may report a comment (not their own), and the staff queue gets it.
+    const bobsId = Number(/id="c(\d+)"[\s\S]*?>bob<\/a>/.exec(commentsOf((await cb.get(path(tor))).text))?.[1]);
+    const asCarol = commentsOf((await cb.get(path(tor))).text);
+    assert.ok(asCarol.includes(`href="/report/comment/${bobsId}"`), 'a report link on someone else’s comment');
+    assert.ok(!commentsOf((await b.get(path(tor))).text).includes(`href="/report/comment/${bobsId}"`), 'no report link on one’s own comment');
+    assert.equal((await cb.get(`/report/comment/${bobsId}`)).status, 200);
+    assert.equal((await cb.post(`/report/comment/${bobsId}`, { reason: 'Spam in the comments' })).status, 303);
+    const rep = await s.app.db().selectFrom('report').select(['target_type', 'target_id']).where('reason', '=', 'Spam in the comments').executeTakeFirstOrThrow();
+    assert.deepEqual(rep, { target_type: 'comment', target_id: bobsId });
     // An empty comment re-renders the form with the error; visitors are sent to log in.
     const empty = await b.post(`/torrents/${tor.id}/comments`, { body: '   ' });
     assert.equal(empty.status, 400);

@@ -123,6 +123,9 @@ ${access
   ? html`<p class="comment-actions"><a href="/comments/${c.id}/edit">${t('common.edit')}<span class="visually-hidden"> ${t('community.comment.of', { name: author?.username ?? t('community.former_member') })}</span></a>
 ${postButton(ctx, `/comments/${c.id}/delete`, html`${t('common.delete')}<span class="visually-hidden"> ${t('community.comment.of', { name: author?.username ?? t('community.former_member') })}</span>`, { cls: 'link' })}</p>`
   : ''}
+${ctx.user && author?.id !== ctx.user.id
+  ? html`<p class="comment-report"><a href="/report/comment/${c.id}" rel="nofollow">${t('community.comment.report')}<span class="visually-hidden"> ${t('community.comment.of', { name: author?.username ?? t('community.former_member') })}</span></a></p>`
+  : ''}
 </article>
 </li>`;
 }
