@@ -54,6 +54,7 @@ const EXPECT: Record<string, Expect> = {
   'POST /staff/users/:id/unban': onMember('user.ban'),
   'POST /staff/users/:id/credit': onMember('user.grant_credit'),
   'POST /staff/users/:id/note': onMember('user.view_private'),
+  'POST /staff/users/:id/account': onMember('user.edit'),
   'GET /staff/ip-bans': 'ip.ban',
   'POST /staff/ip-bans': 'ip.ban',
   'POST /staff/ip-bans/:id/delete': 'ip.ban',

@@ -194,6 +194,30 @@ describe('discipline', () => {
     assert.equal((await modBrowser.post(`/staff/users/${m.id}/credit`, { amount: '1', unit: 'TiB', reason: 'me' })).status, 403, 'moderators may not grant credit');
   });
 
+  it('edits a member’s title, invitations and freeleech tokens (user.edit), with errors kept and an audit row', async () => {
+    const m = await s.member('edited');
+    const staff = await loggedIn(s, smod);
+    const page = await staff.get(`/staff/users/${m.id}`);
+    assert.match(page.text, /action="\/staff\/users\/\d+\/account"/);
+    const bad = await submit(staff, `/staff/users/${m.id}`, `/staff/users/${m.id}/account`, { title: 'Seeder of the month', invites: '5000', tokens: 'x' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /id="account-invites-error"/);
+    assert.match(bad.text, /value="Seeder of the month"/, 'the typed title is kept');
+    const r = await staff.post(`/staff/users/${m.id}/account`, { title: 'Seeder of the month', invites: '3', tokens: '2', reason: 'Contest winner' });
+    assert.equal(r.status, 303);
+    const u = await user(s, m.id);
+    assert.deepEqual([u.title, u.invites_left, u.freeleech_tokens], ['Seeder of the month', 3, 2]);
+    const a = await lastAudit(s);
+    assert.equal(a.action, 'user.edit');
+    assert.equal(a.reason, 'Contest winner');
+    assert.deepEqual(JSON.parse(a.before!), { title: null, invites_left: 0, freeleech_tokens: 0 });
+    assert.deepEqual(JSON.parse(a.after!), { title: 'Seeder of the month', invites_left: 3, freeleech_tokens: 2 });
+    const modBrowser = await loggedIn(s, mod);
+    const seen = await modBrowser.get(`/staff/users/${m.id}`);
+    assert.ok(!seen.text.includes(`/staff/users/${m.id}/account`), 'no form for moderators');
+    assert.equal((await modBrowser.post(`/staff/users/${m.id}/account`, { title: '', invites: '0', tokens: '0' })).status, 403, 'moderators may not edit accounts');
+  });
+
   it('refuses every request from a banned address or range, login included', async () => {
     const staff = await loggedIn(s, smod);
     const from = (ip: string) => ({ 'x-forwarded-for': ip });

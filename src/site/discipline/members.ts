@@ -9,6 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, User } from '../../db/schema.js';
 import { audit } from '../staff/audit.js';
+import { inTransaction } from '../../db/util.js';
 import { listCredits } from './credit.js';
 import { listWarnings, type Actor, type Warning } from './warnings.js';
 import { parseCidr } from './cidr.js';
@@ -91,6 +92,29 @@ export async function listNotes(db: Kysely<Database>, userId: number, limit = 10
 export async function addNote(db: Kysely<Database>, actor: Actor, target: Pick<User, 'id' | 'username'>, text: string, now: number): Promise<number> {
   const r = await audit(db, { actorId: actor.id, actorName: actor.username, action: 'user.note', targetType: 'user', targetId: target.id, reason: text, after: { username: target.username }, now });
   return r.id;
+}
+
+/** What the staff may change on a member's account (user.edit). */
+export interface MemberEdit {
+  /** Custom title shown on the profile; null removes it. */
+  title: string | null;
+  invitesLeft: number;
+  freeleechTokens: number;
+}
+
+export const MAX_TITLE = 60;
+export const MAX_GRANTED = 1000;
+
+/** Applies a staff edit of a member's account; audited with before and after. False when nothing changed. */
+export async function editMember(db: Kysely<Database>, actor: Actor, target: Pick<User, 'id' | 'username' | 'title' | 'invites_left' | 'freeleech_tokens'>, next: MemberEdit, reason: string | null, now: number): Promise<boolean> {
+  const before = { title: target.title, invites_left: target.invites_left, freeleech_tokens: target.freeleech_tokens };
+  const after = { title: next.title, invites_left: next.invitesLeft, freeleech_tokens: next.freeleechTokens };
+  if (JSON.stringify(before) === JSON.stringify(after)) return false;
+  await inTransaction(db, async (trx) => {
+    await trx.updateTable('user').set({ ...after, updated_at: now }).where('id', '=', target.id).execute();
+    await audit(trx, { actorId: actor.id, actorName: actor.username, action: 'user.edit', targetType: 'user', targetId: target.id, reason, before, after, now });
+  });
+  return true;
 }
 
 export interface MemberSearch {

@@ -14,12 +14,14 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** Keys whose values never reach the log. */
 const SECRET_KEYS = /pass(word|key)?|token|secret|rss_key|totp|code_hash|hash$/i;
+/** Counters whose names look secret but are not (a member's freeleech tokens). */
+const NOT_SECRET = new Set(['freeleech_tokens', 'freeleechTokens']);
 
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object' && !(value instanceof Buffer)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && !NOT_SECRET.has(k) ? '[redacted]' : redact(v);
     return out;
   }
   if (value instanceof Buffer) return `[${value.length} bytes]`;

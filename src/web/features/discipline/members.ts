@@ -9,6 +9,7 @@
  *   POST /staff/users/<id>/unban                  lift the bans in force (user.ban)
  *   POST /staff/users/<id>/credit                 grant upload credit (user.grant_credit)
  *   POST /staff/users/<id>/note                   add a staff note (user.view_private)
+ *   POST /staff/users/<id>/account                edit title, invitations, freeleech tokens (user.edit)
  *
  * Acting on a member also needs a role above theirs (the policy's rank rule): each action asks the
  * permission first without, then with the member as target. A form with errors re-renders the
@@ -17,7 +18,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User, WarningKind } from '../../../db/schema.js';
 import { CreditError, grantCredit, MAX_CREDIT_BYTES } from '../../../site/discipline/credit.js';
-import { addNote, MAX_NOTE, searchMembers, staffView, type StaffView } from '../../../site/discipline/members.js';
+import { addNote, editMember, MAX_GRANTED, MAX_NOTE, MAX_TITLE, searchMembers, staffView, type StaffView } from '../../../site/discipline/members.js';
 import { activeBan, banMember, liftBan, MAX_REASON, revokeWarning, warnMember, warningState, type Warning } from '../../../site/discipline/warnings.js';
 import type { Site } from '../../../site/site.js';
 import type { Permission } from '../../../site/staff/policy.js';
@@ -46,7 +47,7 @@ import {
   type Values,
 } from './forms.js';
 
-type FormName = 'warn' | 'ban' | 'unban' | 'credit' | 'note';
+type FormName = 'warn' | 'ban' | 'unban' | 'credit' | 'note' | 'account';
 
 interface FormState {
   form: FormName;
@@ -113,13 +114,14 @@ async function staffViewPage(req: FastifyRequest, reply: FastifyReply, site: Sit
   const m = v.user;
   const now = site.now();
   const target = { id: m.id, role: m.role };
-  const [mayWarn, mayBan, mayCredit, mayNote, mayPerms, mayAudit] = await Promise.all([
+  const [mayWarn, mayBan, mayCredit, mayNote, mayPerms, mayAudit, mayEdit] = await Promise.all([
     viewerCan(req, 'user.warn', target),
     viewerCan(req, 'user.ban', target),
     viewerCan(req, 'user.grant_credit', target),
     viewerCan(req, 'user.view_private', target),
     viewerCan(req, 'permission.manage', target),
     viewerCan(req, 'audit.read'),
+    viewerCan(req, 'user.edit', target),
   ]);
   const byId = await names(site, [...v.warnings, ...v.bans].flatMap((w) => [w.created_by, w.revoked_by]));
   const ban = await activeBan(site.db, m.id, now);
@@ -284,12 +286,31 @@ ${mayNote
   : ''}
 </section>`;
 
+  const accountForm = st('account');
+  const accountValues = state?.form === 'account' ? accountForm.values : { title: m.title ?? '', invites: String(m.invites_left), tokens: String(m.freeleech_tokens) };
+  const editAccount =
+    mayEdit && active
+      ? html`<section class="panel" aria-labelledby="h-edit" id="edit">
+<h2 id="h-edit">${t('discipline.edit.heading')}</h2>
+${formErrors(ctx, accountForm.errors)}
+<form method="post" action="/staff/users/${m.id}/account" class="form" novalidate>
+  ${csrfField(ctx)}
+  ${input(ctx, { form: 'account', name: 'title', label: t('discipline.edit.title'), hint: t('discipline.edit.title_hint'), value: accountValues.title ?? '', error: accountForm.errors.title, maxlength: MAX_TITLE })}
+  ${input(ctx, { form: 'account', name: 'invites', label: t('discipline.edit.invites'), value: accountValues.invites ?? '0', error: accountForm.errors.invites, inputmode: 'numeric', maxlength: 4, required: true })}
+  ${input(ctx, { form: 'account', name: 'tokens', label: t('discipline.edit.tokens'), value: accountValues.tokens ?? '0', error: accountForm.errors.tokens, inputmode: 'numeric', maxlength: 4, required: true })}
+  ${textarea(ctx, { form: 'account', name: 'reason', label: t('discipline.field.reason_optional'), value: accountValues.reason ?? '', error: accountForm.errors.reason, maxlength: MAX_REASON })}
+  <p><button type="submit">${t('discipline.edit.submit')}</button></p>
+</form>
+</section>`
+      : '';
+
   const body = html`<h1>${t('discipline.member.title', { name: m.username })}</h1>
 <p class="staff-links"><a href="/staff/users">${t('discipline.search.back')}</a> · <a href="/u/${m.id}">${t('discipline.member.profile')}</a>${mayAudit ? html` · <a href="/staff/audit?target_type=user&amp;target_id=${m.id}">${t('discipline.member.audit')}</a>` : ''}</p>
 <section class="panel" aria-labelledby="h-account"><h2 id="h-account">${t('discipline.member.account')}</h2>${facts}</section>
 ${bans}
 ${warnings}
 ${credit}
+${editAccount}
 ${ips}
 ${overrides}
 ${notes}`;
@@ -443,6 +464,23 @@ export function memberRoutes(app: FastifyInstance, site: Site): void {
       return rerender(req, reply, site, target, { form: 'credit', values, errors: { amount: 'discipline.error.amount' } });
     }
     return back(reply, target.id, 'credit', 'discipline.credit.done');
+  });
+
+  app.post<{ Params: { id: string } }>('/staff/users/:id/account', async (req: IdReq, reply) => {
+    const { actor, target } = await actOn(req, site, 'user.edit');
+    const b = bodyOf(req);
+    const values = { title: str(b, 'title', 500).trim(), invites: str(b, 'invites', 10).trim(), tokens: str(b, 'tokens', 10).trim(), reason: str(b, 'reason', MAX_REASON).trim() };
+    const count = (v: string) => (/^\d{1,4}$/.test(v) && Number(v) <= MAX_GRANTED ? Number(v) : null);
+    const invites = count(values.invites);
+    const tokens = count(values.tokens);
+    const errors: Errors = {
+      title: values.title.length > MAX_TITLE ? 'discipline.edit.error.title' : undefined,
+      invites: invites === null ? 'discipline.edit.error.count' : undefined,
+      tokens: tokens === null ? 'discipline.edit.error.count' : undefined,
+    };
+    if (hasErrors(errors) || invites === null || tokens === null) return rerender(req, reply, site, target, { form: 'account', values, errors });
+    const changed = await editMember(site.db, actor, target, { title: values.title === '' ? null : values.title, invitesLeft: invites, freeleechTokens: tokens }, values.reason || null, site.now());
+    return back(reply, target.id, 'edit', changed ? 'discipline.edit.done' : 'discipline.edit.unchanged');
   });
 
   app.post<{ Params: { id: string } }>('/staff/users/:id/note', async (req: IdReq, reply) => {
