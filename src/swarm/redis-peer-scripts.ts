@@ -10,7 +10,10 @@
  * converted to a 64-bit integer reply; never `tostring`, which keeps 14 digits).
  */
 
-/** Code shared by the swarm scripts: KEYS[1..6] are the swarm's m, p, s, l, t, u. */
+/**
+ * Code shared by the swarm scripts: KEYS[1..6] are the swarm's m, p, s, l, t, u. The meta hash is
+ * read once (loadMeta) into locals and written back once (saveMeta) when something changed.
+ */
 const SWARM_PRELUDE = `
 local m, p, s, l, t, u = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local dP, dS, dV = 0, 0, 0
@@ -20,28 +23,44 @@ local dP, dS, dV = 0, 0, 0
 local REC = '>BI4dd'
 local REC_LEN = 21
 
-local function counts()
-  local c = redis.call('HMGET', m, 'S', 'L', 'D')
-  return tonumber(c[1]) or 0, tonumber(c[2]) or 0, tonumber(c[3]) or 0
+-- The meta hash: seeders, leechers, completed, IPv6 peers, insertion sequence, index assertion
+-- time, seeder and leecher cursors.
+local exists, S, L, D, V, q, ix, cs, cl
+local dirty = false
+local function loadMeta()
+  local r = redis.call('HMGET', m, 'S', 'L', 'D', 'V', 'q', 'ix', 'cs', 'cl')
+  exists = r[1] ~= false
+  S, L, D, V = tonumber(r[1]) or 0, tonumber(r[2]) or 0, tonumber(r[3]) or 0, tonumber(r[4]) or 0
+  q, ix = tonumber(r[5]) or 0, tonumber(r[6]) or 0
+  cs, cl = r[7] or '0', r[8] or '0'
+end
+local function saveMeta()
+  if dirty then
+    redis.call('HSET', m, 'S', S, 'L', L, 'D', D, 'V', V, 'q', q, 'ix', ix, 'cs', cs, 'cl', cl)
+    dirty = false
+  end
 end
 
--- Removes a known peer whose record flags are f.
-local function removePeer(k, f)
+-- Removes a known peer (key k, record rec).
+local function removePeer(k, rec)
+  local f = struct.unpack('>B', rec)
+  local member = k .. string.sub(rec, REC_LEN + 1)
   redis.call('HDEL', p, k)
   redis.call('ZREM', t, k)
   if bit.band(f, 1) ~= 0 then
-    redis.call('ZREM', s, k)
-    redis.call('HINCRBY', m, 'S', -1)
+    redis.call('ZREM', s, member)
+    S = S - 1
     dS = dS - 1
   else
-    redis.call('ZREM', l, k)
-    redis.call('HINCRBY', m, 'L', -1)
+    redis.call('ZREM', l, member)
+    L = L - 1
   end
   if bit.band(f, 2) ~= 0 then
-    redis.call('HINCRBY', m, 'V', -1)
+    V = V - 1
     dV = dV - 1
   end
   dP = dP - 1
+  dirty = true
   local uid = struct.unpack('>I4', k)
   if uid ~= 0 then
     local us = string.format('%d', uid)
@@ -99,11 +118,12 @@ return 1
  * KEYS: m, p, s, l, t, u [, ik, ck: the swarm's bucket, standalone mode only].
  * ARGV: 1 peer key (4-byte user id + 20-byte peer id), 2 compact address (6 or 18 bytes),
  *       3 uploaded, 4 downloaded, 5 seeder (1/0), 6 event (0 other, 1 completed, 2 stopped),
- *       7 numwant, 8 want peer ids (1/0), 9 now, 10 max peers per user, 11 user id (decimal),
+ *       7 numwant, 8 unused, 9 now, 10 max peers per user, 11 user id (decimal),
  *       12 index re-assertion period (seconds), 13 info hash (hex).
  * Reply: { refused (0/1), complete, incomplete, downloaded, isNew, prevUploaded, prevDownloaded,
- *          elapsed, wasSeeder, peers4, peers6, ids4, ids6, dPeers, dSeeders, dIpv6, dSwarms,
- *          index op, index score, applied (the bucket was updated here) }.
+ *          elapsed, wasSeeder, IPv4 members (30 bytes each: peer key + compact address), IPv6
+ *          members (42 bytes each), '', '', dPeers, dSeeders, dIpv6, dSwarms, index op, index
+ *          score, applied (the bucket was updated here) }.
  */
 export const ANNOUNCE_SCRIPT = `${SWARM_PRELUDE}${BUCKET_FN}
 local key, addr = ARGV[1], ARGV[2]
@@ -111,7 +131,6 @@ local up, down = tonumber(ARGV[3]), tonumber(ARGV[4])
 local seeder = ARGV[5] == '1'
 local ev = ARGV[6]
 local numwant = tonumber(ARGV[7])
-local wantIds = ARGV[8] == '1'
 local now = tonumber(ARGV[9])
 local maxPer = tonumber(ARGV[10])
 local user = ARGV[11]
@@ -119,7 +138,7 @@ local v6 = #addr == 18
 local dW, idxOp, idxScore = 0, 0, ''
 
 local function finish(refused, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6)
-  local S, L, D = counts()
+  saveMeta()
   local applied = 0
   if KEYS[7] and (dP ~= 0 or dS ~= 0 or dV ~= 0 or dW ~= 0 or idxOp ~= 0) then
     bucket(KEYS[7], KEYS[8], ARGV[13], dP, dS, dV, dW, idxOp, idxScore)
@@ -128,69 +147,73 @@ local function finish(refused, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6
   return { refused, S, L, D, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6, dP, dS, dV, dW, idxOp, idxScore, applied }
 end
 
--- Takes up to k members of zset z after the cursor (meta field cf), wrapping around once, never
--- the announcing peer; leaves the cursor on the last member looked at.
-local function take(z, cf, k, out)
-  if k <= 0 then return end
-  local cur = redis.call('HGET', m, cf) or '0'
+-- Takes up to k members of zset z after the cursor cur, wrapping around once, never the
+-- announcing peer (member self); returns the new cursor (the last member looked at).
+local self = key .. addr
+local function take(z, cur, k, out)
+  if k <= 0 then return cur end
   local got, last = 0, nil
-  local r = redis.call('ZRANGEBYSCORE', z, '(' .. cur, '+inf', 'WITHSCORES', 'LIMIT', 0, k + 1)
-  for i = 1, #r, 2 do
+  local r = redis.call('ZRANGEBYSCORE', z, '(' .. cur, '+inf', 'LIMIT', 0, k + 1)
+  for i = 1, #r do
     if got >= k then break end
-    last = r[i + 1]
-    if r[i] ~= key then
-      out[#out + 1] = r[i]
+    last = r[i]
+    if last ~= self then
+      out[#out + 1] = last
       got = got + 1
     end
   end
   if got < k then
-    r = redis.call('ZRANGEBYSCORE', z, '-inf', cur, 'WITHSCORES', 'LIMIT', 0, k - got + 1)
-    for i = 1, #r, 2 do
+    r = redis.call('ZRANGEBYSCORE', z, '-inf', cur, 'LIMIT', 0, k - got + 1)
+    for i = 1, #r do
       if got >= k then break end
-      last = r[i + 1]
-      if r[i] ~= key then
-        out[#out + 1] = r[i]
+      last = r[i]
+      if last ~= self then
+        out[#out + 1] = last
         got = got + 1
       end
     end
   end
-  if last then redis.call('HSET', m, cf, last) end
+  if not last then return cur end
+  dirty = true
+  return redis.call('ZSCORE', z, last)
 end
 
-local rec = redis.call('HGET', p, key)
+loadMeta()
+local rec = false
+if exists then rec = redis.call('HGET', p, key) end
 local isNew, pu, pd, elapsed, wasSeeder = 0, 0, 0, 0, 0
 local flags
 
 if not rec then
   isNew = 1
   if ev == '2' then return finish(0, 1, 0, 0, 0, 0, '', '', '', '') end
-  local exists = redis.call('EXISTS', m) == 1
   if user ~= '0' then
     local have = 0
     if exists then have = tonumber(redis.call('HGET', u, user)) or 0 end
     if have >= maxPer then return finish(1, 1, 0, 0, 0, 0, '', '', '', '') end
   end
   if not exists then
-    redis.call('HSET', m, 'S', 0, 'L', 0, 'D', 0, 'V', 0, 'q', 0, 'cs', 0, 'cl', 0, 'ix', now)
+    ix = now
     dW = 1
     idxOp = 1
     idxScore = ARGV[9]
   end
-  local seq = redis.call('HINCRBY', m, 'q', 1)
+  q = q + 1
   if seeder then
-    redis.call('ZADD', s, seq, key)
-    redis.call('HINCRBY', m, 'S', 1)
+    redis.call('ZADD', s, q, self)
+    S = S + 1
     dS = 1
   else
-    redis.call('ZADD', l, seq, key)
-    redis.call('HINCRBY', m, 'L', 1)
+    redis.call('ZADD', l, q, self)
+    L = L + 1
   end
   if v6 then
-    redis.call('HINCRBY', m, 'V', 1)
+    V = V + 1
     dV = 1
   end
   if user ~= '0' then redis.call('HINCRBY', u, user, 1) end
   dP = 1
+  dirty = true
   flags = (seeder and 1 or 0) + (v6 and 2 or 0)
 else
   local f, seen
@@ -199,43 +222,54 @@ else
   local ws = bit.band(f, 1) ~= 0
   if ws then wasSeeder = 1 end
   if ev == '2' then
-    removePeer(key, f)
-    local S, L = counts()
+    removePeer(key, rec)
     if S + L == 0 then idxOp = 3 end
     return finish(0, 0, pu, pd, elapsed, wasSeeder, '', '', '', '')
   end
+  local old = key .. string.sub(rec, REC_LEN + 1)
   if ws ~= seeder then
-    local seq = redis.call('HINCRBY', m, 'q', 1)
+    q = q + 1
     if ws then
-      redis.call('ZREM', s, key)
-      redis.call('ZADD', l, seq, key)
-      redis.call('HINCRBY', m, 'S', -1)
-      redis.call('HINCRBY', m, 'L', 1)
-      dS = -1
+      redis.call('ZREM', s, old)
+      redis.call('ZADD', l, q, self)
+      S, L, dS = S - 1, L + 1, -1
     else
-      redis.call('ZREM', l, key)
-      redis.call('ZADD', s, seq, key)
-      redis.call('HINCRBY', m, 'L', -1)
-      redis.call('HINCRBY', m, 'S', 1)
-      dS = 1
+      redis.call('ZREM', l, old)
+      redis.call('ZADD', s, q, self)
+      S, L, dS = S + 1, L - 1, 1
     end
+    dirty = true
+  elseif old ~= self then
+    -- The peer moved: same place in the round robin, new address.
+    local z = l
+    if ws then z = s end
+    local sc = redis.call('ZSCORE', z, old)
+    if not sc then
+      q = q + 1
+      sc = q
+      dirty = true
+    end
+    redis.call('ZREM', z, old)
+    redis.call('ZADD', z, sc, self)
   end
   local wv6 = bit.band(f, 2) ~= 0
   if wv6 ~= v6 then
     if v6 then dV = 1 else dV = -1 end
-    redis.call('HINCRBY', m, 'V', dV)
+    V = V + dV
+    dirty = true
   end
   flags = (seeder and 1 or 0) + (v6 and 2 or 0) + bit.band(f, 4)
-  local ix = tonumber(redis.call('HGET', m, 'ix')) or 0
   if now - ix >= tonumber(ARGV[12]) then
-    redis.call('HSET', m, 'ix', now)
+    ix = now
+    dirty = true
     idxOp = 2
   end
 end
 
 if ev == '1' and bit.band(flags, 4) == 0 then
   flags = flags + 4
-  redis.call('HINCRBY', m, 'D', 1)
+  D = D + 1
+  dirty = true
 end
 redis.call('HSET', p, key, struct.pack(REC, flags, now, up, down) .. addr)
 redis.call('ZADD', t, now, key)
@@ -243,45 +277,32 @@ if idxOp == 2 then idxScore = oldest() end
 
 local sel = {}
 if numwant > 0 then
-  local S, L = counts()
   if seeder then
-    take(l, 'cl', math.min(numwant, L), sel)
+    cl = take(l, cl, math.min(numwant, L), sel)
   else
-    L = L - 1
+    local others = L - 1
     local ks, kl
-    if S + L <= numwant then
-      ks, kl = S, L
+    if S + others <= numwant then
+      ks, kl = S, others
     else
-      ks = math.min(S, math.ceil(numwant * S / (S + L)))
-      kl = math.min(L, numwant - ks)
+      ks = math.min(S, math.ceil(numwant * S / (S + others)))
+      kl = math.min(others, numwant - ks)
       ks = math.min(S, numwant - kl)
     end
-    take(s, 'cs', ks, sel)
-    take(l, 'cl', kl, sel)
+    cs = take(s, cs, ks, sel)
+    cl = take(l, cl, kl, sel)
   end
 end
 
-local p4, p6, i4, i6 = {}, {}, {}, {}
-local i = 1
-while i <= #sel do
-  local j = math.min(#sel, i + 499)
-  local recs = redis.call('HMGET', p, unpack(sel, i, j))
-  for k = i, j do
-    local r = recs[k - i + 1]
-    if r then
-      local a = string.sub(r, REC_LEN + 1)
-      if #a == 6 then
-        p4[#p4 + 1] = a
-        if wantIds then i4[#i4 + 1] = string.sub(sel[k], 5) end
-      else
-        p6[#p6 + 1] = a
-        if wantIds then i6[#i6 + 1] = string.sub(sel[k], 5) end
-      end
-    end
-  end
-  i = j + 1
+-- A class member is the peer key followed by the compact address: no record to read. The
+-- members are returned as they are, IPv4 ones (30 bytes) and IPv6 ones (42 bytes) apart; the
+-- client cuts them into addresses and peer ids (work taken off the Redis thread).
+local m4, m6 = {}, {}
+for k = 1, #sel do
+  local mb = sel[k]
+  if #mb == 30 then m4[#m4 + 1] = mb else m6[#m6 + 1] = mb end
 end
-return finish(0, isNew, pu, pd, elapsed, wasSeeder, table.concat(p4), table.concat(p6), table.concat(i4), table.concat(i6))
+return finish(0, isNew, pu, pd, elapsed, wasSeeder, table.concat(m4), table.concat(m6), '', '')
 `;
 
 /**
@@ -290,18 +311,19 @@ return finish(0, isNew, pu, pd, elapsed, wasSeeder, table.concat(p4), table.conc
  *          empty (1: no peer left), oldest remaining announce time ('' if none) }.
  */
 export const SWEEP_SCRIPT = `${SWARM_PRELUDE}
-if redis.call('EXISTS', m) == 0 then return { -1, 0, 0, 0, 0, 0, '' } end
+loadMeta()
+if not exists then return { -1, 0, 0, 0, 0, 0, '' } end
 local limit = tonumber(ARGV[2])
 local old = redis.call('ZRANGEBYSCORE', t, '-inf', '(' .. ARGV[1], 'LIMIT', 0, limit)
 for i = 1, #old do
   local rec = redis.call('HGET', p, old[i])
   if rec then
-    removePeer(old[i], struct.unpack('>B', rec))
+    removePeer(old[i], rec)
   else
     redis.call('ZREM', t, old[i])
   end
 end
-local S, L = counts()
+saveMeta()
 local more = 0
 if #old == limit then more = 1 end
 local empty = 0
@@ -314,8 +336,8 @@ return { #old, dP, dS, dV, more, empty, oldest() }
  * oldest announce time when not empty }.
  */
 export const DROP_IF_EMPTY_SCRIPT = `${SWARM_PRELUDE}
-if redis.call('EXISTS', m) == 0 then return { -1, '' } end
-local S, L = counts()
+loadMeta()
+if not exists then return { -1, '' } end
 if S + L > 0 then return { 0, oldest() } end
 redis.call('DEL', m, p, s, l, t, u)
 return { 1, '' }
@@ -323,8 +345,8 @@ return { 1, '' }
 
 /** Deletes the swarm. Reply: { existed (1/0), seeders, leechers, IPv6 peers }. */
 export const DROP_SCRIPT = `${SWARM_PRELUDE}
-if redis.call('EXISTS', m) == 0 then return { 0, 0, 0, 0 } end
-local c = redis.call('HMGET', m, 'S', 'L', 'V')
+loadMeta()
+if not exists then return { 0, 0, 0, 0 } end
 redis.call('DEL', m, p, s, l, t, u)
-return { 1, tonumber(c[1]) or 0, tonumber(c[2]) or 0, tonumber(c[3]) or 0 }
+return { 1, S, L, V }
 `;
