@@ -1,7 +1,9 @@
 /**
- * The torrent listing and search: text (the search language of query.ts), category (a parent
- * takes its subcategories), terms (AND across term types, OR within one type), sort, pagination.
- * One interface over SQLite FTS5 and PostgreSQL full-text search.
+ * The torrent listing and search: text (the search language of query.ts), categories (any of
+ * several, a parent takes its subcategories), terms (AND across term types, OR within one type),
+ * alternatives (`anyOf`: categories, text and terms per alternative), bounds on seeders,
+ * completions and the torrent's own factors, sort, pagination. One interface over SQLite FTS5 and
+ * PostgreSQL full-text search.
  *
  * Built for a million torrents on SQLite (measured on `essaim demo` data: a word, two terms and a
  * sort answer in about 10 ms, a browse page in 2 to 15 ms):
@@ -45,8 +47,19 @@ export interface SearchInput {
   text?: string | null;
   /** A parent category (with all its subcategories) or a subcategory. */
   categoryId?: number | null;
+  /**
+   * Any of these categories, each with its subcategories; combined with `categoryId` by union.
+   * Unknown ids select nothing; an empty list (and no `categoryId`) selects nothing; absent: no
+   * condition. `hideAdult` still removes adult ones.
+   */
+  categoryIds?: readonly number[] | null;
   /** Term ids: a torrent must carry, for each term type among them, at least one of them. */
   terms?: readonly number[];
+  /**
+   * Alternatives: a torrent must match at least one of them (each one its categories, text and
+   * terms, read as above), besides every other condition. An empty list selects nothing.
+   */
+  anyOf?: readonly SearchBranch[] | null;
   /**
    * Sort column. The order is the order of the column as displayed: `age` ascending lists the
    * youngest first. Default: age ascending (newest first).
@@ -62,6 +75,24 @@ export interface SearchInput {
   hideAdult?: boolean;
   /** Only torrents without any seeder (database copy of the swarm counts). */
   noSeeders?: boolean;
+  /** Seeders at least / at most this many (database copy of the swarm counts). */
+  minSeeders?: number | null;
+  maxSeeders?: number | null;
+  /** Completed at least this many times. */
+  minCompleted?: number | null;
+  /**
+   * Bounds on the torrent's own factors (upload_factor, download_factor) at `now`: a factor whose
+   * `factors_until` is past counts as 1. Site-wide windows are not the torrent's and are not
+   * looked at (the caller decides on them for the whole query). Non-finite bounds are no bound.
+   */
+  downloadFactorAtMost?: number | null;
+  /** The download factor in at least one of these bands (an empty list selects nothing). */
+  downloadFactorBands?: readonly FactorBand[] | null;
+  uploadFactorAtLeast?: number | null;
+  /** Torrents whose download factor counts as 0 in the download bounds (a member's freeleech tokens). */
+  freeTorrentIds?: readonly number[] | null;
+  /** The time (seconds) factors are evaluated at; default: the clock. */
+  now?: number;
   /** Only this member's uploads; anonymous ones only with `includeAnonymous`. */
   uploaderId?: number | null;
   includeAnonymous?: boolean;
@@ -71,6 +102,19 @@ export interface SearchInput {
   countCap?: number;
   /** SQLite's plan (tests and benchmarks): chosen by the sizes by default. */
   plan?: 'auto' | 'set' | 'walk';
+}
+
+/** One alternative of `anyOf`. */
+export interface SearchBranch {
+  categoryIds?: readonly number[] | null;
+  text?: string | null;
+  terms?: readonly number[];
+}
+
+/** A band of factors: above `above` (exclusive) and at most `atMost`; a missing end is open. */
+export interface FactorBand {
+  above?: number | null;
+  atMost?: number | null;
 }
 
 /** A row of a torrent listing (the uploader is null when anonymous). */
@@ -137,7 +181,10 @@ function sqlDirection(sort: SortKey, order: SortOrder): 'asc' | 'desc' {
  * - `check`: a condition on the row `t` (PostgreSQL uses only these);
  * - `ids` (SQLite): a subquery listing the ids of the torrents the condition admits ('set') or
  *   rejects ('minus'), read from an index only (full-text doclist, torrent_term(term_id,
- *   torrent_id), category, uploader, bookmark). 'row' conditions need the row (flags).
+ *   torrent_id), category, uploader, bookmark). 'row' conditions need the row (flags, seeder,
+ *   completion and factor bounds). A set's ids are exactly the ids it admits (the plans count
+ *   them as the total): several categories are one list, like a parent's subcategories; `anyOf`
+ *   is the union of its alternatives' exact sets, or a 'row' check when one of them has none.
  */
 interface Condition {
   kind: 'set' | 'minus' | 'row';
@@ -153,6 +200,8 @@ interface Filters {
   empty: boolean;
 }
 
+const and = (parts: RawBuilder<unknown>[]) => sql.join(parts, sql` and `);
+
 function clampInt(v: number | undefined | null, min: number, max: number, dflt: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) return dflt;
   return Math.min(max, Math.max(min, Math.trunc(v)));
@@ -165,70 +214,197 @@ function textMatches(pg: boolean, expr: string): RawBuilder<unknown> {
     : sql`select rowid as id from torrent_search where torrent_search match ${expr}`;
 }
 
-async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolean): Promise<Filters> {
-  const conditions: Condition[] = [];
-  let empty = false;
-  const text = (pg ? compileTsquery : compileFts5)(parseQuery(input.text ?? ''));
-  if (text.match) {
-    const ids = textMatches(pg, text.match);
-    conditions.push({ kind: 'set', ids, check: sql`t.id in (${ids})` });
-  }
-  if (text.exclude) {
-    const ids = textMatches(pg, text.exclude);
-    conditions.push({ kind: 'minus', ids, check: sql`t.id not in (${ids})` });
-  }
+interface CategoryRow {
+  id: number;
+  parent_id: number | null;
+  adult: IntBool;
+}
 
-  if (input.categoryId != null || input.hideAdult) {
-    const cats = await db.selectFrom('category').select(['id', 'parent_id', 'adult']).execute();
+/** The category table, read once per search when a condition needs it. */
+class Categories {
+  private rows: Promise<CategoryRow[]> | null = null;
+  constructor(private readonly db: Kysely<Database>) {}
+  all(): Promise<CategoryRow[]> {
+    return (this.rows ??= this.db.selectFrom('category').select(['id', 'parent_id', 'adult']).execute());
+  }
+  /** The ids these categories select (each with its subcategories), adult ones left out when asked. */
+  async expand(wanted: readonly number[], hideAdult: boolean): Promise<number[]> {
+    const cats = await this.all();
     const byId = new Map(cats.map((c) => [c.id, c]));
-    const isAdult = (id: number) => {
+    const out = new Set<number>();
+    for (const id of wanted) {
+      const c = byId.get(id);
+      if (!c) continue;
+      out.add(c.id);
+      for (const x of cats) if (x.parent_id === c.id) out.add(x.id);
+    }
+    const adult = (id: number) => {
       const c = byId.get(id);
       return !!c && (c.adult === 1 || (c.parent_id !== null && byId.get(c.parent_id)?.adult === 1));
     };
-    if (input.categoryId != null) {
-      const c = byId.get(input.categoryId);
-      let ids = c ? [c.id, ...cats.filter((x) => x.parent_id === c.id).map((x) => x.id)] : [];
-      if (input.hideAdult) ids = ids.filter((id) => !isAdult(id));
-      if (ids.length === 0) empty = true;
-      else {
-        const list = sql.join(ids.sort((a, b) => a - b));
-        conditions.push({
-          kind: 'set',
-          category: true,
-          check: sql`t.category_id in (${list})`,
-          ids: sql`select c.id from torrent c where c.category_id in (${list})`,
-        });
-      }
-    } else {
-      const adult = cats.filter((c) => isAdult(c.id)).map((c) => c.id);
-      if (adult.length > 0) {
-        const list = sql.join(adult);
-        conditions.push({
-          kind: 'minus',
-          check: sql`(t.category_id is null or t.category_id not in (${list}))`,
-          ids: sql`select a.id from torrent a where a.category_id in (${list})`,
-        });
-      }
+    return [...out].filter((id) => !hideAdult || !adult(id)).sort((x, y) => x - y);
+  }
+  async adult(): Promise<number[]> {
+    const cats = await this.all();
+    const byId = new Map(cats.map((c) => [c.id, c]));
+    return cats.filter((c) => c.adult === 1 || (c.parent_id !== null && byId.get(c.parent_id)?.adult === 1)).map((c) => c.id);
+  }
+}
+
+const safeIds = (list: readonly number[] | null | undefined) => [...new Set((list ?? []).filter((x) => Number.isSafeInteger(x)))];
+
+/** The condition of a category list (one category, a parent's subcategories, several: alike). */
+function categoryCondition(ids: readonly number[]): Condition {
+  const list = sql.join([...ids]);
+  return { kind: 'set', category: true, check: sql`t.category_id in (${list})`, ids: sql`select c.id from torrent c where c.category_id in (${list})` };
+}
+
+function textConditions(pg: boolean, text: string | null | undefined): Condition[] {
+  const out: Condition[] = [];
+  const compiled = (pg ? compileTsquery : compileFts5)(parseQuery(text ?? ''));
+  if (compiled.match) {
+    const ids = textMatches(pg, compiled.match);
+    out.push({ kind: 'set', ids, check: sql`t.id in (${ids})` });
+  }
+  if (compiled.exclude) {
+    const ids = textMatches(pg, compiled.exclude);
+    out.push({ kind: 'minus', ids, check: sql`t.id not in (${ids})` });
+  }
+  return out;
+}
+
+async function termConditions(db: Kysely<Database>, terms: readonly number[] | undefined): Promise<Condition[]> {
+  const termIds = safeIds(terms);
+  if (termIds.length === 0) return [];
+  const known = await db.selectFrom('term').select(['id', 'term_type_id']).where('id', 'in', termIds).execute();
+  const byType = new Map<number, number[]>();
+  for (const k of known) {
+    let list = byType.get(k.term_type_id);
+    if (!list) byType.set(k.term_type_id, (list = []));
+    list.push(k.id);
+  }
+  const out: Condition[] = [];
+  for (const group of byType.values()) {
+    const cond = group.length === 1 ? sql`tt.term_id = ${group[0]!}` : sql`tt.term_id in (${sql.join(group.sort((a, b) => a - b))})`;
+    out.push({
+      kind: 'set',
+      check: sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`,
+      ids: sql`select tt.torrent_id as id from torrent_term tt where ${cond}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The alternatives of `anyOf` as one condition (null: one of them is no condition at all). On
+ * SQLite it is a 'set' when every alternative is (its sets intersected, less its rejected ids: the
+ * union of those is exactly the admitted ids), else a 'row' check.
+ */
+function anyOfCondition(branches: readonly Condition[][]): Condition | null {
+  if (branches.some((b) => b.length === 0)) return null;
+  const check = sql`(${sql.join(branches.map((b) => sql`(${and(b.map((c) => c.check))})`), sql` or `)})`;
+  const enumerable = branches.every((b) => b.some((c) => c.kind === 'set') && b.every((c) => c.kind !== 'row'));
+  if (!enumerable) return { kind: 'row', check };
+  const parts = branches.map((b) => {
+    const sets = sql.join(b.filter((c) => c.kind === 'set').map((c) => c.ids!), sql` intersect `);
+    const minus = b.filter((c) => c.kind === 'minus').map((c) => c.ids!);
+    return sql`select id from (${minus.length === 0 ? sets : sql`${sets} except ${sql.join(minus, sql` except `)}`}) b`;
+  });
+  // Wrapped: a compound's operators have equal precedence, and the plans intersect this with others.
+  return { kind: 'set', check, ids: sql`select id from (${sql.join(parts, sql` union `)}) u` };
+}
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const INT_MAX = 2_147_483_647;
+
+/** The torrent's own download factor at `now` (an expired one is 1; a token's torrent is 0). */
+function downloadFactor(now: number, free: readonly number[]): RawBuilder<unknown> {
+  const token = free.length > 0 ? sql`when t.id in (${sql.join([...free])}) then 0 ` : sql``;
+  return sql`(case ${token}when t.factors_until is not null and t.factors_until <= ${now} then 1 else t.download_factor end)`;
+}
+
+function band(factor: RawBuilder<unknown>, b: FactorBand): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (finite(b.above)) parts.push(sql`${factor} > ${b.above}`);
+  if (finite(b.atMost)) parts.push(sql`${factor} <= ${b.atMost}`);
+  return parts.length === 0 ? sql`1 = 1` : sql`(${and(parts)})`;
+}
+
+/** Seeder, completion and factor bounds: checks on the row. False: nothing can match. */
+function boundConditions(input: SearchInput, out: Condition[]): boolean {
+  const row = (check: RawBuilder<unknown>) => out.push({ kind: 'row', check });
+  if (input.noSeeders) row(sql`t.seeders = 0`);
+  if (finite(input.minSeeders) && input.minSeeders > 0) {
+    const n = Math.ceil(input.minSeeders);
+    if (n > INT_MAX) return false;
+    row(sql`t.seeders >= ${n}`);
+  }
+  if (finite(input.maxSeeders) && input.maxSeeders < INT_MAX) {
+    const n = Math.floor(input.maxSeeders);
+    if (n < 0) return false;
+    row(sql`t.seeders <= ${n}`);
+  }
+  if (finite(input.minCompleted) && input.minCompleted > 0) {
+    const n = Math.ceil(input.minCompleted);
+    if (n > Number.MAX_SAFE_INTEGER) return false;
+    row(sql`t.times_completed >= ${n}`);
+  }
+  const bands = input.downloadFactorBands;
+  const needsNow = finite(input.downloadFactorAtMost) || bands != null || finite(input.uploadFactorAtLeast);
+  if (!needsNow) return true;
+  const now = finite(input.now) ? Math.floor(input.now) : Math.floor(Date.now() / 1000);
+  const down = downloadFactor(now, safeIds(input.freeTorrentIds));
+  if (finite(input.downloadFactorAtMost)) row(sql`${down} <= ${input.downloadFactorAtMost}`);
+  if (bands != null) {
+    if (bands.length === 0) return false;
+    row(sql`(${sql.join(bands.map((b) => band(down, b)), sql` or `)})`);
+  }
+  if (finite(input.uploadFactorAtLeast)) {
+    row(sql`(case when t.factors_until is not null and t.factors_until <= ${now} then 1 else t.upload_factor end) >= ${input.uploadFactorAtLeast}`);
+  }
+  return true;
+}
+
+async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolean): Promise<Filters> {
+  const conditions: Condition[] = [...textConditions(pg, input.text)];
+  const none: Filters = { conditions: [], empty: true };
+  const categories = new Categories(db);
+  const hideAdult = !!input.hideAdult;
+
+  const wanted = [...(input.categoryId != null ? [input.categoryId] : []), ...(input.categoryIds ?? [])];
+  if (input.categoryId != null || input.categoryIds != null) {
+    const ids = await categories.expand(wanted, hideAdult);
+    if (ids.length === 0) return none;
+    conditions.push(categoryCondition(ids));
+  } else if (hideAdult) {
+    const adult = await categories.adult();
+    if (adult.length > 0) {
+      const list = sql.join(adult);
+      conditions.push({
+        kind: 'minus',
+        check: sql`(t.category_id is null or t.category_id not in (${list}))`,
+        ids: sql`select a.id from torrent a where a.category_id in (${list})`,
+      });
     }
   }
 
-  const termIds = [...new Set((input.terms ?? []).filter((x) => Number.isSafeInteger(x)))];
-  if (termIds.length > 0) {
-    const known = await db.selectFrom('term').select(['id', 'term_type_id']).where('id', 'in', termIds).execute();
-    const byType = new Map<number, number[]>();
-    for (const k of known) {
-      let list = byType.get(k.term_type_id);
-      if (!list) byType.set(k.term_type_id, (list = []));
-      list.push(k.id);
+  conditions.push(...(await termConditions(db, input.terms)));
+
+  if (input.anyOf != null) {
+    const branches: Condition[][] = [];
+    for (const b of input.anyOf) {
+      const conds = textConditions(pg, b.text);
+      if (b.categoryIds != null) {
+        const ids = await categories.expand(b.categoryIds, hideAdult);
+        if (ids.length === 0) continue;
+        conds.push(categoryCondition(ids));
+      }
+      conds.push(...(await termConditions(db, b.terms)));
+      branches.push(conds);
     }
-    for (const group of byType.values()) {
-      const cond = group.length === 1 ? sql`tt.term_id = ${group[0]!}` : sql`tt.term_id in (${sql.join(group.sort((a, b) => a - b))})`;
-      conditions.push({
-        kind: 'set',
-        check: sql`exists (select 1 from torrent_term tt where tt.torrent_id = t.id and ${cond})`,
-        ids: sql`select tt.torrent_id as id from torrent_term tt where ${cond}`,
-      });
-    }
+    if (branches.length === 0) return none;
+    const c = anyOfCondition(branches);
+    if (c) conditions.push(c);
   }
 
   if (input.uploaderId != null) {
@@ -245,8 +421,8 @@ async function buildFilters(db: Kysely<Database>, input: SearchInput, pg: boolea
     });
   }
   if (input.verifiedOnly) conditions.push({ kind: 'row', check: sql`t.verified = 1` });
-  if (input.noSeeders) conditions.push({ kind: 'row', check: sql`t.seeders = 0` });
-  return { conditions, empty };
+  if (!boundConditions(input, conditions)) return none;
+  return { conditions, empty: false };
 }
 
 /**
@@ -271,7 +447,6 @@ function orderClause(sort: SortKey, order: SortOrder, pg: boolean, indexable: bo
   return sql`${col(SORT_COLUMNS[sort])} ${dir}, t.id ${dir}`;
 }
 
-const and = (parts: RawBuilder<unknown>[]) => sql.join(parts, sql` and `);
 const ACTIVE = sql`t.status = 'active'`;
 
 async function countOf(db: Kysely<Database>, query: RawBuilder<unknown>): Promise<number> {
