@@ -16,7 +16,7 @@ import { registerTorrent } from '../../src/db/torrent.repository.js';
 import { indexTorrent } from '../../src/site/search/indexer.js';
 import { DEFAULT_MAPPING, defaultNewznabId, itemCategories, loadMapping, selectSubcategories, STANDARD } from '../../src/api/torznab/categories.js';
 import { resetMapping, saveMapping } from '../../src/api/torznab/mapping.js';
-import { episodeTerms, MAX_MERGED_OFFSET, parseSearchParams, planSearch, runSearch, searchText, type SearchFunction } from '../../src/api/torznab/search.js';
+import { episodeTerms, parseSearchParams, planSearch, runSearch, searchInputOf, searchText, type SearchFunction } from '../../src/api/torznab/search.js';
 import { TorznabError } from '../../src/api/torznab/errors.js';
 
 const actor = { id: 1, username: 'admin' };
@@ -190,9 +190,31 @@ forEachDialect((name, open) => {
       assert.deepEqual(await run({ q: 'late talk', season: '2024', ep: '01/16' }), []);
     });
 
-    it('merges several legs newest first across the page boundary, with the right total', async () => {
+    it('makes one site search of the legs: a category list, or alternatives when conditions differ', async () => {
       const m = await loadMapping(t.db);
-      // 205 Windows programs and 6 Windows games (two parents: two legs), interleaved in time.
+      const input = (fn: SearchFunction, p: Record<string, unknown>) => searchInputOf(planSearch(m, parseSearchParams(fn, p)), scope);
+      assert.equal(input('search', { cat: '9999' }), null, 'nothing selected: no search');
+      const all = input('search', { q: 'x' });
+      assert.equal(all?.categoryIds, null, 'every category: no category condition');
+      assert.equal(all?.anyOf, undefined);
+      const two = input('search', { cat: '100236,100246' });
+      assert.deepEqual(two?.categoryIds, [236, 246], 'two site parents: one list');
+      assert.equal(two?.anyOf, undefined);
+      const tv = input('tvsearch', { q: 'x', season: '1', ep: '2' });
+      assert.equal(tv?.categoryIds, undefined);
+      assert.equal(tv?.anyOf?.length, 2, 'terms in some subcategories, the marker in the others');
+      const byTerms = tv!.anyOf!.find((b) => (b.terms ?? []).length > 0)!;
+      assert.deepEqual([...byTerms.categoryIds!].sort((a, b) => a - b), [433, 637, 639]);
+      assert.deepEqual(byTerms.terms, [968, 938]);
+      const byMarker = tv!.anyOf!.find((b) => (b.terms ?? []).length === 0)!;
+      assert.match(byMarker.text ?? '', /S01E02/);
+      assert.deepEqual([...byMarker.categoryIds!].sort((a, b) => a - b), [634, 636]);
+      for (const i of [all, two, tv]) assert.deepEqual([i?.sort, i?.order, i?.hideAdult, i?.verifiedOnly], ['age', 'asc', false, false], 'newest first, the scope kept');
+    });
+
+    it('pages several categories newest first across the page boundary, with exact totals', async () => {
+      const m = await loadMapping(t.db);
+      // 205 Windows programs and 6 Windows games (two parents), interleaved in time.
       const base = now - 100_000;
       const expected: Array<{ id: number; at: number }> = [];
       for (let i = 0; i < 205; i++) expected.push({ id: await add(t, `Tool ${i}`, 236, base - 2 * i), at: base - 2 * i });
@@ -201,13 +223,36 @@ forEachDialect((name, open) => {
       const ids = expected.map((x) => x.id);
       const legs = planSearch(m, parseSearchParams('search', { cat: '100236,100246' }));
       assert.deepEqual(legs.map((l) => l.categoryId), [236, 246]);
-      for (const [offset, limit] of [[0, 100], [100, 100], [195, 10], [199, 3], [205, 100], [211, 5]] as const) {
+      for (const [offset, limit] of [[0, 100], [100, 100], [195, 10], [199, 3], [200, 11], [205, 100], [211, 5]] as const) {
         const r = await runSearch(t.db, legs, offset, limit, scope);
         assert.deepEqual(r.rows.map((x) => x.id), ids.slice(offset, offset + limit), `page ${offset}+${limit}`);
-        assert.equal(r.total, 211, 'the total is the sum of the legs');
+        assert.equal(r.total, 211, `the exact total on the page ${offset}+${limit}`);
       }
-      const far = await runSearch(t.db, legs, MAX_MERGED_OFFSET + 1, 10, scope);
-      assert.deepEqual(far.rows, [], 'beyond the merge bound: empty');
+      const far = await runSearch(t.db, legs, 10_001, 10, scope);
+      assert.deepEqual([far.rows, far.total], [[], 211], 'a deep offset: empty, the total still exact');
+      const games = planSearch(m, parseSearchParams('search', { cat: '100246' }));
+      assert.equal((await runSearch(t.db, games, 0, 2, scope)).total, 6);
+    });
+
+    it('pages a season search mixing terms and name markers across the page boundary, with exact totals', async () => {
+      const m = await loadMapping(t.db);
+      // 203 episodes tagged Season 01 / Episode 02 in TV series, 5 documentaries named S01E02, and
+      // decoys: the wrong episode term, the wrong marker, the marker where terms are used.
+      const base = now - 300_000;
+      const expected: Array<{ id: number; at: number }> = [];
+      for (let i = 0; i < 203; i++) expected.push({ id: await add(t, `Paging Show take ${i}`, 433, base - 3 * i, [968, 938]), at: base - 3 * i });
+      for (let i = 0; i < 5; i++) expected.push({ id: await add(t, `Paging Doc S01E02 part ${i}`, 634, base - 100 * i - 1), at: base - 100 * i - 1 });
+      await add(t, 'Paging Show other episode', 433, base - 5, [968, 936]);
+      await add(t, 'Paging Doc S01E03', 634, base - 6);
+      await add(t, 'Paging Show S01E02 untagged', 433, base - 7);
+      expected.sort((x, y) => y.at - x.at || y.id - x.id);
+      const ids = expected.map((x) => x.id);
+      const legs = planSearch(m, parseSearchParams('tvsearch', { q: 'paging', season: '1', ep: '2' }));
+      for (const [offset, limit] of [[0, 100], [100, 100], [198, 5], [199, 4], [200, 8], [207, 100], [208, 1]] as const) {
+        const r = await runSearch(t.db, legs, offset, limit, scope);
+        assert.deepEqual(r.rows.map((x) => x.id), ids.slice(offset, offset + limit), `page ${offset}+${limit}`);
+        assert.equal(r.total, 208, `the exact total on the page ${offset}+${limit}`);
+      }
     });
   });
 });

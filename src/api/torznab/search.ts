@@ -15,22 +15,18 @@
  *   specialised functions search their family (tvsearch: 5000, movie: 2000, music: 3000, book:
  *   7000 and 3030 Audio/Audiobook), `search` every category.
  *
- * searchTorrents filters on ONE category (a parent includes its subcategories). A request may
- * select several subcategories, and different subcategories may need different conditions (terms
- * here, a name marker there). The plan groups them into "legs": subcategories sharing the same
- * conditions, each leg reduced to whole site parents where it covers all their subcategories.
- * One leg is one searchTorrents call with the client's offset and limit. Several legs are merged:
- * each leg is read in the listing's order (newest first, ties by id), in pages of at most
- * MAX_LIMIT rows fetched only when the merge needs them, and the merge keeps the rows from
- * `offset` to `offset + limit`. Legs are disjoint (a torrent has one category), so nothing is
- * counted twice, and the total is the sum of the legs' totals. A merged request reads at most
- * MAX_MERGED_OFFSET rows before the window; beyond, the answer is empty (Newznab: an offset out
- * of bounds gives an empty result).
+ * The plan groups the selected subcategories into "legs": subcategories sharing the same conditions
+ * (the same text and terms: only season / episode searches have several, terms in subcategories
+ * that have season terms, a name marker elsewhere), each leg reduced to whole site parents where
+ * it covers all their subcategories. A request is then ONE site search, newest first: the legs'
+ * categories as `categoryIds` when they all share their conditions, else one alternative of
+ * `anyOf` per group of legs. Its total is exact up to the search's count cap (10,000), and any
+ * offset pages the one sorted result.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Catalogue, CatalogueCategory, CatalogueTerm, CatalogueTermType } from '../../site/catalogue/catalogue.js';
-import { MAX_LIMIT, searchTorrents, type ListingRow, type SearchInput } from '../../site/search/search.js';
+import { searchTorrents, type ListingRow, type SearchInput } from '../../site/search/search.js';
 import { selectSubcategories, type CategoryMapping } from './categories.js';
 import { TorznabError } from './errors.js';
 
@@ -39,8 +35,6 @@ export type SearchFunction = (typeof FUNCTIONS)[number];
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_RESULTS = 100;
-/** Offsets beyond this give an empty page when several legs are merged. */
-export const MAX_MERGED_OFFSET = 10_000;
 
 /** Without `cat`, the families each specialised function searches. */
 export const FUNCTION_FAMILIES: Readonly<Record<SearchFunction, readonly number[] | null>> = {
@@ -260,45 +254,30 @@ export interface SearchPage {
 
 type Scope = Pick<SearchInput, 'verifiedOnly' | 'hideAdult'>;
 
-function legInput(leg: Leg, scope: Scope): SearchInput {
-  return { ...scope, text: leg.text, categoryId: leg.categoryId, terms: leg.terms, sort: 'age', order: 'asc' };
+/**
+ * The one site search of a plan's legs (null: nothing can match): legs with the same text and
+ * terms become one list of categories (a leg of every category: no category condition), and
+ * several such groups the alternatives of `anyOf`. Newest first, ties by id.
+ */
+export function searchInputOf(legs: readonly Leg[], scope: Scope): SearchInput | null {
+  if (legs.length === 0) return null;
+  const groups = new Map<string, { text: string; terms: number[]; categoryIds: number[] | null }>();
+  for (const leg of legs) {
+    const key = JSON.stringify([leg.text, leg.terms]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { text: leg.text, terms: leg.terms, categoryIds: [] }));
+    if (leg.categoryId === null) g.categoryIds = null;
+    else g.categoryIds?.push(leg.categoryId);
+  }
+  const base: SearchInput = { ...scope, sort: 'age', order: 'asc' };
+  const all = [...groups.values()];
+  if (all.length === 1) return { ...base, text: all[0]!.text, terms: all[0]!.terms, categoryIds: all[0]!.categoryIds };
+  return { ...base, anyOf: all.map((g) => ({ categoryIds: g.categoryIds, text: g.text, terms: g.terms })) };
 }
 
-/** Newest first, ties by id (the listing's age order). */
-const newer = (a: ListingRow, b: ListingRow) => (a.created_at !== b.created_at ? a.created_at > b.created_at : a.id > b.id);
-
 export async function runSearch(db: Kysely<Database>, legs: readonly Leg[], offset: number, limit: number, scope: Scope): Promise<SearchPage> {
-  if (legs.length === 0) return { rows: [], total: 0 };
-  if (legs.length === 1) {
-    const r = await searchTorrents(db, { ...legInput(legs[0]!, scope), offset, limit });
-    return { rows: r.rows, total: r.total };
-  }
-  // Several legs: a k-way merge over lazily fetched pages (see the header).
-  const want = offset + limit;
-  const cursors = legs.map((leg) => ({ leg, buf: [] as ListingRow[], read: 0, done: false, total: 0, counted: false }));
-  const fill = async (c: (typeof cursors)[number]) => {
-    if (c.done || c.buf.length > 0) return;
-    const size = c.counted ? MAX_LIMIT : Math.min(MAX_LIMIT, want);
-    const r = await searchTorrents(db, { ...legInput(c.leg, scope), offset: c.read, limit: size, countCap: c.counted ? 0 : undefined });
-    if (!c.counted) {
-      c.total = r.total;
-      c.counted = true;
-    }
-    c.buf = r.rows;
-    c.read += r.rows.length;
-    if (r.rows.length < size) c.done = true;
-  };
-  await Promise.all(cursors.map(fill));
-  const total = cursors.reduce((n, c) => n + c.total, 0);
-  if (offset > MAX_MERGED_OFFSET) return { rows: [], total };
-  const rows: ListingRow[] = [];
-  for (let taken = 0; taken < want; taken++) {
-    for (const c of cursors) await fill(c);
-    let best: (typeof cursors)[number] | null = null;
-    for (const c of cursors) if (c.buf.length > 0 && (!best || newer(c.buf[0]!, best.buf[0]!))) best = c;
-    if (!best) break;
-    const row = best.buf.shift()!;
-    if (taken >= offset) rows.push(row);
-  }
-  return { rows, total };
+  const input = searchInputOf(legs, scope);
+  if (input === null) return { rows: [], total: 0 };
+  const r = await searchTorrents(db, { ...input, offset, limit });
+  return { rows: r.rows, total: r.total };
 }
