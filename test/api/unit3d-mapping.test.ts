@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Params, parseFilter, rowComparator, ValidationFailed } from '../../src/api/unit3d/filter.js';
-import { externalIds, freeleechPercent, imdbTag, isGenreTermType, isTypeTermType, laravelDate, resolutionOf } from '../../src/api/unit3d/resource.js';
+import { factorBounds, Params, parseFilter, ValidationFailed } from '../../src/api/unit3d/filter.js';
+import { externalIds, FREELEECH_BANDS, freeleechPercent, imdbTag, isGenreTermType, isTypeTermType, laravelDate, resolutionOf } from '../../src/api/unit3d/resource.js';
 import { formatQuery, parseQuery, type QueryNode } from '../../src/site/search/query.js';
-import type { ListingRow } from '../../src/site/search/search.js';
+import { effectiveFactors } from '../../src/site/rules/freeleech.js';
+import type { FactorBand } from '../../src/site/search/search.js';
 
 describe('UNIT3D mapping', () => {
   it('shows freeleech in quarters, rounded down', () => {
@@ -118,13 +119,36 @@ describe('UNIT3D filter parameters', () => {
     assert.ok(parseFilter(new Params('/x?featured=1')).impossible, 'featured selects nothing');
   });
 
-  it("orders rows as the search does (merging categories' pages)", () => {
-    const row = (id: number, created_at: number, name: string, seeders = 0) => ({ id, created_at, name, seeders }) as ListingRow;
-    const rows = [row(1, 100, 'b', 5), row(2, 300, 'a', 5), row(3, 200, 'c', 1), row(4, 300, 'd', 0)];
-    const ids = (sort: Parameters<typeof rowComparator>[0], order: 'asc' | 'desc') => [...rows].sort(rowComparator(sort, order)).map((r) => r.id);
-    assert.deepEqual(ids('age', 'asc'), [4, 2, 3, 1], 'newest first, ties by id descending');
-    assert.deepEqual(ids('age', 'desc'), [1, 3, 2, 4]);
-    assert.deepEqual(ids('name', 'asc'), [2, 1, 3, 4]);
-    assert.deepEqual(ids('seeders', 'desc'), [2, 1, 3, 4], 'ties by id in the same direction');
+  it('turns free[] and doubleup into bounds on the own factors: windows decided for the whole query, tokens as free torrents', () => {
+    const none = { upload: 1, download: 1 };
+    const spec = (free: number[] | null, doubleup = false) => ({ free: free === null ? null : new Set(free), doubleup });
+    assert.deepEqual(factorBounds(spec(null), none, [7]), {}, 'no factor filter');
+    assert.deepEqual(factorBounds(spec(null, true), none, []), { uploadFactorAtLeast: 2 });
+    assert.deepEqual(factorBounds(spec(null, true), { upload: 2, download: 1 }, []), {}, 'a double-upload window: every torrent');
+    assert.deepEqual(factorBounds(spec([100]), none, [7, 9]), { downloadFactorBands: [{ above: null, atMost: 1e-11 }], freeTorrentIds: [7, 9] });
+    assert.deepEqual(factorBounds(spec([100]), { upload: 1, download: 0 }, [7]), {}, 'a freeleech window makes everything free: nothing to filter');
+    assert.equal(factorBounds(spec([0]), { upload: 1, download: 0 }, []), null, 'nothing is 0% under a freeleech window');
+    assert.equal(factorBounds(spec([10, 30]), none, []), null, 'no torrent shows other than quarters');
+    assert.deepEqual(factorBounds(spec([50, 75, 100, 0, 25]), none, [1]), {}, 'every percentage: no bound');
+    const merged = factorBounds(spec([75, 50]), none, []);
+    assert.deepEqual(merged, { downloadFactorBands: [{ above: 1e-11, atMost: 0.5 + 1e-11 }] }, 'adjacent bands merged');
+    const split = factorBounds(spec([50, 100]), none, []);
+    assert.equal(split?.downloadFactorBands?.length, 2, 'separate bands');
+    // Against the direct evaluation: every percentage set, window and own factor, with and without a token.
+    const inBands = (d: number, bands: readonly FactorBand[] | null | undefined) => !bands || bands.some((b) => (b.above == null || d > b.above) && (b.atMost == null || d <= b.atMost));
+    const sets = Array.from({ length: 32 }, (_, mask) => [100, 75, 50, 25, 0].filter((_, i) => mask & (1 << i)));
+    for (const free of sets) {
+      for (const window of [1, 0.75, 0.5, 0.3, 0]) {
+        for (const own of [0, 0.2, 0.25, 0.4, 0.5, 0.6, 0.75, 0.8, 1, 2]) {
+          for (const token of [false, true]) {
+            const b = factorBounds(spec(free), { upload: 1, download: window }, token ? [42] : []);
+            const shown = freeleechPercent(effectiveFactors({ upload_factor: 1, download_factor: own, factors_until: null }, [{ starts_at: 0, ends_at: 10, upload_factor: 1, download_factor: window }], token, 5).download);
+            const found = b !== null && inBands(b.freeTorrentIds?.includes(42) ? 0 : own, b.downloadFactorBands);
+            assert.equal(found, free.includes(shown), `free[]=${free} window ${window} own ${own} token ${token}: shows ${shown}%`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(FREELEECH_BANDS.map((b) => b.percent), [100, 75, 50, 25, 0]);
   });
 });

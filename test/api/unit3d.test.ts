@@ -15,6 +15,7 @@ import { createApiToken } from '../../src/api/tokens.js';
 import { openDatabase } from '../../src/db/database.js';
 import { testPostgresUrl } from '../../src/db/test-databases.js';
 import { bdecode, bencode, type BDict } from '../../src/protocol/bencode.js';
+import { freeleechPercent } from '../../src/api/unit3d/resource.js';
 import { updateModerationSettings } from '../../src/site/moderation/settings.js';
 import { insertTorrent } from '../../src/site/torrents/read.testing.js';
 import { buildTorrent } from '../fixtures/metainfo/builders.js';
@@ -282,7 +283,7 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       assert.deepEqual(pending.json.data, [], 'pending torrents are not listed');
     });
 
-    it('filters by categories (several, merged in order), terms and uploader', async () => {
+    it('filters by categories (several, one search, newest first), terms and uploader', async () => {
       const two = await call('/api/torrents/filter?categories[]=631&categories[]=623');
       assert.deepEqual(two.json.data.map((d: { id: string }) => Number(d.id)), [ids.album, ids.sintel, ids.bunny]);
       assert.equal(two.json.meta.total, 3);
@@ -329,7 +330,7 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       assert.deepEqual(dead.json.data.map((d: { id: string }) => Number(d.id)), [ids.sintel]);
       const alive = await call('/api/torrents/filter?alive=1');
       assert.deepEqual(alive.json.data.map((d: { id: string }) => Number(d.id)), [ids.album, ids.show, ids.bunny]);
-      assert.equal(alive.json.meta.total, 3, 'a scan that reached the end knows its total');
+      assert.equal(alive.json.meta.total, 3, 'the total is counted with the seeder bound');
       const dying = await call('/api/torrents/filter?dying=1');
       assert.deepEqual(dying.json.data.map((d: { id: string }) => Number(d.id)), [ids.show]);
       const featured = await call('/api/torrents/filter?featured=1');
@@ -361,7 +362,7 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       assert.deepEqual(beyond.json.data, []);
       assert.equal(beyond.json.meta.from, null);
       const merged = await call('/api/torrents/filter?categories[]=631&categories[]=623&perPage=1&page=2');
-      assert.deepEqual(merged.json.data.map((d: { id: string }) => Number(d.id)), [ids.sintel], 'merged categories page exactly');
+      assert.deepEqual(merged.json.data.map((d: { id: string }) => Number(d.id)), [ids.sintel], 'several categories page exactly');
       assert.equal(merged.json.meta.total, 3);
       const capped = await call('/api/torrents/filter?perPage=500');
       assert.equal(capped.json.meta.per_page, 100);
@@ -656,6 +657,104 @@ for (const database of DATABASES) describe(`UNIT3D torrents API (${database.name
       const json = await call('/api/torrents/upload', { token: uploadToken, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       assert.equal(json.status, 422);
       assert.ok(json.json.data.torrent, 'the torrent field is named');
+    });
+  });
+
+  describe('one search per request', () => {
+    it('pages several categories with seeder and factor filters across page boundaries, with exact totals', async () => {
+      const db = s.app.db();
+      interface Made {
+        id: number;
+        at: number;
+        cat: number;
+        seeders: number;
+        completed: number;
+        down: number;
+        up: number;
+        until: number | null;
+      }
+      const made: Made[] = [];
+      const factors = [
+        { down: 1, up: 1, until: null },
+        { down: 0, up: 1, until: null },
+        { down: 0.5, up: 2, until: null },
+        { down: 0, up: 2, until: now - 10 },
+        { down: 0.25, up: 1, until: now + 3600 },
+        { down: 0.75, up: 1.5, until: null },
+      ];
+      // 27 torrents in Movies, TV series and Music, and decoys in Documentaries; ages interleaved.
+      for (let i = 0; i < 30; i++) {
+        const cat = i < 27 ? [631, 433, 623][i % 3]! : 634;
+        const f = factors[i % factors.length]!;
+        const m: Made = { id: 0, at: now - 1000 - 11 * i + (i % 4) * 7, cat, seeders: (i * 7) % 4, completed: i % 5, ...f };
+        m.id = (await insertTorrent(db, { raw: torrentFile(`walk-${i}`), name: `Pagewalk ${i}`, categoryId: cat, uploaderId: bob.id, seeders: m.seeders, timesCompleted: m.completed, createdAt: m.at })).id;
+        await db.updateTable('torrent').set({ download_factor: m.down, upload_factor: m.up, factors_until: m.until }).where('id', '=', m.id).execute();
+        made.push(m);
+      }
+      const newest = (a: Made, b: Made) => b.at - a.at || b.id - a.id;
+      const own = (m: Made) => (m.until !== null && m.until <= now ? { down: 1, up: 1 } : { down: m.down, up: m.up });
+      const pages = async (query: string, perPage: number, token?: string) => {
+        const got: number[] = [];
+        let total = -1;
+        for (let page = 1; page < 50; page++) {
+          const r = await call(`/api/torrents/filter?name=pagewalk&${query}&perPage=${perPage}&page=${page}`, { token });
+          assert.equal(r.status, 200, JSON.stringify(r.json));
+          if (page === 1) total = r.json.meta.total;
+          assert.equal(r.json.meta.total, total, `${query}: the same total on page ${page}`);
+          assert.equal(r.json.meta.last_page, Math.max(1, Math.ceil(total / perPage)), `${query}: last page`);
+          got.push(...r.json.data.map((d: { id: string }) => Number(d.id)));
+          if (r.json.links.next === null) {
+            assert.equal(page, Math.max(1, Math.ceil(total / perPage)), `${query}: no next link on the last page only`);
+            break;
+          }
+          assert.equal(r.json.data.length, perPage, `${query}: a full page ${page} before the last`);
+        }
+        return { got, total };
+      };
+      const expect = async (query: string, want: (m: Made) => boolean, perPage = 4, token?: string, order = newest) => {
+        const ids = made.filter(want).sort(order).map((m) => m.id);
+        const r = await pages(query, perPage, token);
+        assert.deepEqual(r.got, ids, `${query}: every page in order`);
+        assert.equal(r.total, ids.length, `${query}: the exact total`);
+        return ids.length;
+      };
+      const movieOrTv = (m: Made) => m.cat === 631 || m.cat === 433;
+      const shown = (m: Made) => freeleechPercent(own(m).down);
+      try {
+        assert.equal(await expect('categories[]=631&categories[]=433', movieOrTv), 18);
+        assert.equal(await expect('categories[]=631&categories[]=433&categories[]=623', (m) => m.cat !== 634, 7), 27);
+        assert.equal(await expect('categories[]=210&categories[]=623', () => true, 10), 30, 'a parent (Video: Movies, TV series, Documentaries) and a subcategory');
+        assert.ok((await expect('categories[]=631&categories[]=433&alive=1', (m) => movieOrTv(m) && m.seeders >= 1, 3)) > 3, 'alive spans pages');
+        await expect('categories[]=631&categories[]=623&dead=1', (m) => (m.cat === 631 || m.cat === 623) && m.seeders === 0, 2);
+        await expect('categories[]=631&categories[]=433&categories[]=623&dying=1', (m) => m.cat !== 634 && m.seeders === 1 && m.completed >= 3, 1);
+        assert.ok((await expect('categories[]=631&categories[]=433&free[]=100', (m) => movieOrTv(m) && shown(m) === 100, 2)) > 2, 'free spans pages');
+        await expect('categories[]=631&categories[]=433&free[]=50&free[]=100', (m) => movieOrTv(m) && [50, 100].includes(shown(m)), 3);
+        await expect('categories[]=631&categories[]=433&free[]=0&free[]=25', (m) => movieOrTv(m) && [0, 25].includes(shown(m)), 3);
+        await expect('categories[]=433&categories[]=623&doubleup=1', (m) => (m.cat === 433 || m.cat === 623) && own(m).up >= 2, 2);
+        await expect('categories[]=631&categories[]=433&alive=1&free[]=100&doubleup=1', (m) => movieOrTv(m) && m.seeders >= 1 && shown(m) === 100 && own(m).up >= 2, 1);
+        const bySeeders = (a: Made, b: Made) => b.seeders - a.seeders || b.id - a.id;
+        await expect('categories[]=631&categories[]=623&sortField=seeders&sortDirection=desc', (m) => m.cat === 631 || m.cat === 623, 5, undefined, bySeeders);
+
+        // A member's token: free for them only, counted in their totals.
+        const zero = made.find((m) => movieOrTv(m) && shown(m) === 0)!;
+        await db.insertInto('freeleech_token_use').values({ user_id: bob.id, torrent_id: zero.id, created_at: now, expires_at: now + 3600 }).execute();
+        const bobFree = await expect('categories[]=631&categories[]=433&free[]=100', (m) => movieOrTv(m) && (shown(m) === 100 || m.id === zero.id), 2, bobToken);
+        const aliceFree = await expect('categories[]=631&categories[]=433&free[]=100', (m) => movieOrTv(m) && shown(m) === 100, 2);
+        assert.equal(bobFree, aliceFree + 1, 'the token adds one torrent for its member');
+        await expect('categories[]=631&categories[]=433&free[]=0', (m) => movieOrTv(m) && shown(m) === 0 && m.id !== zero.id, 2, bobToken);
+
+        // A site-wide window of 50% and double upload: decided for the whole query.
+        await db.insertInto('freeleech_window').values({ starts_at: now - 60, ends_at: now + 3600, upload_factor: 2, download_factor: 0.5, reason: 'test', created_by: null, created_at: now }).execute();
+        await expect('categories[]=631&categories[]=433&free[]=50', (m) => movieOrTv(m) && shown(m) <= 50, 3);
+        await expect('categories[]=631&categories[]=433&free[]=0&free[]=25', () => false);
+        await expect('categories[]=631&categories[]=433&doubleup=1', movieOrTv, 5);
+        const listed = await call('/api/torrents/filter?name=pagewalk&categories[]=631&categories[]=433&free[]=50&perPage=100');
+        for (const d of listed.json.data as Array<{ attributes: { freeleech: string } }>) assert.equal(d.attributes.freeleech, '50%', 'what the filter selects is what the resource shows');
+      } finally {
+        await db.deleteFrom('freeleech_window').execute();
+        await db.deleteFrom('freeleech_token_use').execute();
+        await db.updateTable('torrent').set({ status: 'deleted' }).where('id', 'in', made.map((m) => m.id)).execute();
+      }
     });
   });
 });

@@ -21,10 +21,12 @@
  * Ignored: `startYear`, `endYear`, `playlistId`, `collectionId`, `primaryLanguages`, `adult`,
  * `regions[]`, `distributors[]` (no such data).
  *
- * searchTorrents takes one category and no factor or seeder bounds, so: several categories are
- * searched one by one and their sorted pages merged (exact); `alive`, `dying`, `doubleup` and
- * `free[]` are checked on the sorted rows, looking at most {@link SCAN_LIMIT} torrents deep (the
- * page then has no total). `dead` is the search's own `noSeeders`.
+ * One site search per request: `categories[]` are its `categoryIds`, `dead` / `alive` / `dying`
+ * its seeder and completion bounds (the database copy of the swarm counts), `doubleup` and `free[]`
+ * bounds on the torrent's own factors at the site's time ({@link factorBounds}): the site-wide
+ * freeleech windows in force are decided for the whole query (a window that makes everything 100%
+ * free leaves `free[]=100` nothing to filter), and the member's own freeleech tokens count their
+ * torrents as free. Totals are exact up to the search's count cap; pages end at that cap.
  */
 import { loadCatalogue } from '../../site/catalogue/catalogue.js';
 import { findUserByUsername } from '../../db/user.repository.js';
@@ -32,18 +34,14 @@ import type { User } from '../../db/schema.js';
 import { activeWindows, effectiveFactors } from '../../site/rules/freeleech.js';
 import { formatQuery, type QueryNode } from '../../site/search/query.js';
 import { searchWords } from '../../site/search/normalize.js';
-import { searchTorrents, DEFAULT_COUNT_CAP, type ListingRow, type SearchInput, type SortKey, type SortOrder } from '../../site/search/search.js';
+import { searchTorrents, DEFAULT_COUNT_CAP, type FactorBand, type ListingRow, type SearchInput, type SortKey, type SortOrder } from '../../site/search/search.js';
 import { isStaff } from '../../site/torrents/read.js';
 import type { Site } from '../../site/site.js';
 import { listingScope } from '../service.js';
-import { freeleechPercent, imdbTag } from './resource.js';
+import { FREELEECH_BANDS, freeleechPercent, imdbTag } from './resource.js';
 
 export const DEFAULT_PER_PAGE = 25;
 export const MAX_PER_PAGE = 100;
-/** Rows read per search call while merging or checking flags (searchTorrents' MAX_LIMIT). */
-const BATCH = 200;
-/** How deep into the sorted results the flag checks look. */
-export const SCAN_LIMIT = 10_000;
 /** Deepest row a page may reach (offset + perPage): the count cap of the search. */
 export const MAX_WINDOW = DEFAULT_COUNT_CAP;
 
@@ -283,7 +281,7 @@ export function parseFilter(p: Params, opts: { filters: boolean } = { filters: t
 
 export interface FilterResult {
   rows: ListingRow[];
-  /** Null when unknown (flag checks that stopped before the end). */
+  /** Null when unknown (a page beyond the count cap). */
   total: number | null;
   /** More rows follow this page. */
   hasMore: boolean;
@@ -291,48 +289,52 @@ export interface FilterResult {
 
 const EMPTY: FilterResult = { rows: [], total: 0, hasMore: false };
 
-type Predicate = (r: ListingRow) => boolean;
+/** The factor bounds of a search: the torrent's own factors, tokens as free torrents. */
+export type FactorBounds = Pick<SearchInput, 'downloadFactorBands' | 'uploadFactorAtLeast' | 'freeTorrentIds'>;
 
-/** The order searchTorrents gives, as a comparator on its rows (merging category pages). */
-export function rowComparator(sort: SortKey, order: SortOrder): (a: ListingRow, b: ListingRow) => number {
-  const field: Record<SortKey, (r: ListingRow) => number | string> = {
-    category: (r) => r.category_id ?? -1,
-    name: (r) => r.name,
-    comments: (r) => r.comment_count,
-    age: (r) => r.created_at,
-    size: (r) => r.size,
-    completed: (r) => r.times_completed,
-    seeders: (r) => r.seeders,
-    leechers: (r) => r.leechers,
-  };
-  // `age` is displayed: ascending is the newest first.
-  const sign = (sort === 'age' ? order === 'asc' : order === 'desc') ? -1 : 1;
-  const key = field[sort];
-  return (a, b) => {
-    const x = key(a);
-    const y = key(b);
-    const c = x < y ? -1 : x > y ? 1 : 0;
-    return sign * (c !== 0 ? c : a.id - b.id);
-  };
+/**
+ * `free[]` and `doubleup` as bounds on the torrents' own factors, given the site-wide factors in
+ * force (`site`, 1 and 1 without a window) and the torrents on which the member has an active
+ * freeleech token. A member's factors are the torrent's own combined with the windows (the
+ * smallest download factor, the largest upload factor) and 0 with a token, so the percentage
+ * shown is the larger of the torrent's own and the window's: the windows are decided here for the
+ * whole query. Null: nothing can match.
+ */
+export function factorBounds(spec: Pick<FilterSpec, 'free' | 'doubleup'>, site: { upload: number; download: number }, tokens: readonly number[]): FactorBounds | null {
+  const out: FactorBounds = {};
+  if (spec.doubleup && site.upload < 2) out.uploadFactorAtLeast = 2;
+  if (spec.free !== null) {
+    const free = spec.free;
+    const windowPercent = freeleechPercent(site.download);
+    const allowed = FREELEECH_BANDS.map((b) => free.has(Math.max(b.percent, windowPercent)));
+    if (allowed.every((x) => !x)) return null;
+    if (!allowed.every((x) => x)) {
+      // Adjacent bands merged into one.
+      const bands: FactorBand[] = [];
+      let open: FactorBand | null = null;
+      for (const [i, b] of FREELEECH_BANDS.entries()) {
+        if (!allowed[i]) open = null;
+        else if (open) open.atMost = b.atMost;
+        else bands.push((open = { above: b.above, atMost: b.atMost }));
+      }
+      out.downloadFactorBands = bands;
+      if (tokens.length > 0) out.freeTorrentIds = [...tokens];
+    }
+  }
+  return out;
 }
 
-/** Runs the filter for a member. */
+/** Runs the filter for a member: one site search. */
 export async function runFilter(site: Site, user: User, spec: FilterSpec): Promise<FilterResult> {
   if (spec.impossible) return EMPTY;
   const db = site.db;
   const catalogue = await loadCatalogue(db);
 
-  // Categories: the known ones, a subcategory dropped when its parent is also asked for.
-  let categories: Array<number | null> = [null];
+  // Categories: the known ones (each with its subcategories); none known selects nothing.
+  let categoryIds: number[] | null = null;
   if (spec.categories !== null) {
-    const known = spec.categories.map((id) => catalogue.category(id)).filter((c) => c !== undefined);
-    const ids = new Set(known.map((c) => c.id));
-    const kept = [...ids].filter((id) => {
-      const c = catalogue.category(id)!;
-      return c.parentId === null || !ids.has(c.parentId);
-    });
-    if (kept.length === 0) return EMPTY;
-    categories = kept.sort((a, b) => a - b);
+    categoryIds = [...new Set(spec.categories.filter((id) => catalogue.category(id) !== undefined))];
+    if (categoryIds.length === 0) return EMPTY;
   }
 
   // Term lists: each must name at least one existing term.
@@ -352,88 +354,38 @@ export async function runFilter(site: Site, user: User, spec: FilterSpec): Promi
     includeAnonymous = u.id === user.id || isStaff(user);
   }
 
-  const { verifiedOnly } = await listingScope(site);
-  const base: SearchInput = {
-    text: spec.text ? formatQuery(spec.text) : null,
-    terms,
-    uploaderId,
-    includeAnonymous,
-    noSeeders: spec.dead,
-    verifiedOnly,
-    sort: spec.sort,
-    order: spec.order,
-  };
-
-  const checks: Predicate[] = [];
-  if (spec.alive) checks.push((r) => r.seeders > 0);
-  if (spec.dying) checks.push((r) => r.seeders === 1 && r.times_completed >= 3);
-  if (spec.free !== null || spec.doubleup) {
-    const now = site.now();
-    const windows = await activeWindows(db, now);
-    const tokens = new Set(
-      (await db.selectFrom('freeleech_token_use').select('torrent_id').where('user_id', '=', user.id).where('expires_at', '>', now).execute()).map((t) => t.torrent_id),
-    );
-    const factors = (r: ListingRow) => effectiveFactors(r, windows, tokens.has(r.id), now);
-    const free = spec.free;
-    if (free !== null) checks.push((r) => free.has(freeleechPercent(factors(r).download)));
-    if (spec.doubleup) checks.push((r) => factors(r).upload >= 2);
-  }
-
   const offset = (spec.page - 1) * spec.perPage;
   if (offset + spec.perPage > MAX_WINDOW) return { rows: [], total: null, hasMore: false };
 
-  if (checks.length === 0 && categories.length === 1) {
-    const r = await searchTorrents(db, { ...base, categoryId: categories[0], offset, limit: spec.perPage });
-    return { rows: r.rows, total: r.total, hasMore: offset + r.rows.length < r.total };
-  }
-  return scan(site, base, categories, checks, offset, spec.perPage);
-}
-
-interface Source {
-  categoryId: number | null;
-  buffer: ListingRow[];
-  next: number;
-  done: boolean;
-  total: number;
-}
-
-/**
- * Walks the sorted results of every category at once (a k-way merge of their pages), keeps the
- * rows passing the checks, and returns the page at `offset`.
- */
-async function scan(site: Site, base: SearchInput, categories: Array<number | null>, checks: Predicate[], offset: number, limit: number): Promise<FilterResult> {
-  const cmp = rowComparator(base.sort!, base.order!);
-  const sources: Source[] = categories.map((categoryId) => ({ categoryId, buffer: [], next: 0, done: false, total: 0 }));
-  const fill = async (s: Source, first: boolean) => {
-    const r = await searchTorrents(site.db, { ...base, categoryId: s.categoryId, offset: s.next, limit: BATCH, countCap: first ? DEFAULT_COUNT_CAP : 0 });
-    if (first) s.total = r.total;
-    s.buffer.push(...r.rows);
-    s.next += r.rows.length;
-    if (r.rows.length < BATCH) s.done = true;
+  const { verifiedOnly } = await listingScope(site);
+  const input: SearchInput = {
+    text: spec.text ? formatQuery(spec.text) : null,
+    categoryIds,
+    terms,
+    uploaderId,
+    includeAnonymous,
+    verifiedOnly,
+    sort: spec.sort,
+    order: spec.order,
+    // dead: no seeder; alive: one or more; dying: exactly one, completed three times or more.
+    noSeeders: spec.dead,
+    minSeeders: spec.alive || spec.dying ? 1 : null,
+    maxSeeders: spec.dying ? 1 : null,
+    minCompleted: spec.dying ? 3 : null,
   };
-  await Promise.all(sources.map((s) => fill(s, true)));
-
-  const wanted = offset + limit + 1;
-  const matches: ListingRow[] = [];
-  let scanned = 0;
-  let exhausted = false;
-  while (matches.length < wanted) {
-    for (const s of sources) if (s.buffer.length === 0 && !s.done) await fill(s, false);
-    let best: Source | null = null;
-    for (const s of sources) if (s.buffer.length > 0 && (best === null || cmp(s.buffer[0]!, best.buffer[0]!) < 0)) best = s;
-    if (best === null) {
-      exhausted = true;
-      break;
-    }
-    const row = best.buffer.shift()!;
-    scanned++;
-    if (checks.every((c) => c(row))) matches.push(row);
-    if (checks.length > 0 && scanned >= SCAN_LIMIT) break;
+  if (spec.free !== null || spec.doubleup) {
+    const now = site.now();
+    const windows = await activeWindows(db, now);
+    const siteWide = effectiveFactors({ upload_factor: 1, download_factor: 1, factors_until: null }, windows, false, now);
+    const tokens =
+      spec.free === null
+        ? []
+        : (await db.selectFrom('freeleech_token_use').select('torrent_id').where('user_id', '=', user.id).where('expires_at', '>', now).execute()).map((t) => t.torrent_id);
+    const bounds = factorBounds(spec, siteWide, tokens);
+    if (bounds === null) return EMPTY;
+    Object.assign(input, bounds, { now });
   }
-  const rows = matches.slice(offset, offset + limit);
-  const hasMore = matches.length > offset + limit;
-  let total: number | null = null;
-  if (checks.length === 0) total = sources.reduce((n, s) => n + s.total, 0);
-  else if (exhausted) total = matches.length;
-  return { rows, total, hasMore };
+
+  const r = await searchTorrents(db, { ...input, offset, limit: spec.perPage });
+  return { rows: r.rows, total: r.total, hasMore: offset + r.rows.length < r.total };
 }

@@ -87,11 +87,25 @@ export function laravelDate(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Tolerance for factors computed in floating point (0.75 a hair above 0.75 still shows 25%). */
+const FACTOR_SLACK = 1e-11;
+
+/**
+ * The download factors showing each freeleech percentage, most free first: above the previous
+ * band's end, at most `atMost` (null: open). The filter searches these same bands.
+ */
+export const FREELEECH_BANDS: ReadonlyArray<{ percent: number; above: number | null; atMost: number | null }> = [
+  { percent: 100, above: null, atMost: FACTOR_SLACK },
+  { percent: 75, above: FACTOR_SLACK, atMost: 0.25 + FACTOR_SLACK },
+  { percent: 50, above: 0.25 + FACTOR_SLACK, atMost: 0.5 + FACTOR_SLACK },
+  { percent: 25, above: 0.5 + FACTOR_SLACK, atMost: 0.75 + FACTOR_SLACK },
+  { percent: 0, above: 0.75 + FACTOR_SLACK, atMost: null },
+];
+
 /** The freeleech percentage UNIT3D shows for a download factor: quarters, rounded down. */
 export function freeleechPercent(downloadFactor: number): number {
-  if (!Number.isFinite(downloadFactor) || downloadFactor >= 1) return 0;
-  if (downloadFactor <= 0) return 100;
-  return Math.floor(((1 - downloadFactor) * 100 + 1e-9) / 25) * 25;
+  if (!Number.isFinite(downloadFactor)) return 0;
+  return FREELEECH_BANDS.find((b) => b.atMost === null || downloadFactor <= b.atMost)!.percent;
 }
 
 export interface ExternalIds {
