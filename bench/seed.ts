@@ -3,7 +3,9 @@
  * file, one per line, for the harness's {passkey} template) and every info hash of the pool
  * registered as a torrent.
  *
- *   node --import tsx bench/seed.ts --data-dir DIR --infohashes POOL --users N --passkeys OUT
+ *   node --import tsx bench/seed.ts --data-dir DIR --infohashes POOL --users N --passkeys OUT [--database-url URL]
+ *
+ * With --database-url (PostgreSQL), the database is that one instead of SQLite in DIR.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openDatabase } from '../src/db/database.js';
@@ -21,7 +23,9 @@ function arg(name: string): string {
 const dataDir = arg('--data-dir');
 const hashes = readFileSync(arg('--infohashes'), 'utf8').split('\n').map((l) => l.trim().toLowerCase()).filter((l) => /^[0-9a-f]{40}$/.test(l));
 const users = Number(arg('--users'));
-const { db, close } = await openDatabase('', { dataDir, poolSize: 1 });
+const urlAt = process.argv.indexOf('--database-url');
+const databaseUrl = urlAt === -1 ? '' : (process.argv[urlAt + 1] ?? '');
+const { db, close } = await openDatabase(databaseUrl, { dataDir, poolSize: 1 });
 await migrateToLatest(db);
 const now = Math.floor(Date.now() / 1000);
 const passkeys: string[] = [];
