@@ -29,6 +29,25 @@ export interface PeerAnnounce {
   wantPeerIds: boolean;
   /** Seconds since the epoch. */
   now: number;
+  /**
+   * Credit this announce inside the store, atomically with the counter update (only a store whose
+   * `creditsInStore` is true reads it; others ignore it). Given by TrackerService for a member's
+   * announce on a registered torrent: everything TrackerService.account() needs besides the
+   * stored peer state.
+   */
+  credit?: PeerCredit;
+}
+
+/** What a store needs to credit an announce as TrackerService.account() does. */
+export interface PeerCredit {
+  torrentId: number;
+  /** Effective factors at `now` (credited = Math.round(raw * factor)). */
+  upFactor: number;
+  downFactor: number;
+  /** Seconds: time credited per announce is capped at this. */
+  peerTimeout: number;
+  /** The restored baseline of this (member, torrent, peer), if any and unused: the base of a new peer. */
+  restored?: { uploaded: number; downloaded: number };
 }
 
 export interface SwarmCounts {
@@ -60,6 +79,8 @@ export interface AnnounceOutcome extends SwarmCounts {
   wasSeeder: boolean;
   /** Set when the peer was refused (the per-user cap); nothing was stored. */
   refused?: 'peer-limit';
+  /** True when the store credited this announce itself (PeerAnnounce.credit, creditsInStore). */
+  credited?: boolean;
 }
 
 export interface SweepResult {
@@ -79,6 +100,12 @@ export interface StoreStats {
 }
 
 export interface PeerStore {
+  /**
+   * True when announce() credits traffic itself (given PeerAnnounce.credit) and its credits are
+   * written to the database by another path (the Redis credit drain): the caller then skips its
+   * own ledger for outcomes with `credited`.
+   */
+  readonly creditsInStore?: boolean;
   /**
    * Records the announce (insert, update, or remove on `stopped`) and selects up to `numwant`
    * other peers: a seeder is given leechers only; nobody is given themselves.

@@ -112,20 +112,57 @@ return 1
 `;
 
 /**
+ * Credit records (see redis-credit-drain.ts): a swarm's pending credit hash P{H}:cr maps
+ * "<user id>:<torrent id>" to 11 big-endian doubles in the order of ENTRY_FIELDS
+ * (src/shared/ledger-batch.ts): credited up, down, raw up, down, seed time, leech time, announces,
+ * completions, first completion time (-1: none), first seen, last seen. addRecord merges one record
+ * into a hash field as the ledger merges two entries (sums; earliest completion and first seen,
+ * latest last seen). Returns 1 when the field was new.
+ */
+export const CREDIT_FN = `
+local CR = '>ddddddddddd'
+local function addRecord(h, field, cu, cd, ru, rd, st, lt, an, co, ca, fs, ls)
+  local old = redis.call('HGET', h, field)
+  local isnew = 1
+  if old then
+    isnew = 0
+    local a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 = struct.unpack(CR, old)
+    cu, cd, ru, rd = cu + a1, cd + a2, ru + a3, rd + a4
+    st, lt, an, co = st + a5, lt + a6, an + a7, co + a8
+    if a9 ~= -1 and (ca == -1 or a9 < ca) then ca = a9 end
+    if a10 < fs then fs = a10 end
+    if a11 > ls then ls = a11 end
+  end
+  redis.call('HSET', h, field, struct.pack(CR, cu, cd, ru, rd, st, lt, an, co, ca, fs, ls))
+  return isnew
+end
+`;
+
+/**
  * The announce: insert, update or remove the peer, apply the per-user cap, count a completion once
  * per peer, select up to numwant peers round robin, and return everything the outcome needs.
  *
- * KEYS: m, p, s, l, t, u [, ik, ck: the swarm's bucket, standalone mode only].
+ * When ARGV[14] is 1 and the user is not 0, the announce is also credited into the swarm's credit
+ * hash (KEYS[7]) exactly as TrackerService.account() credits its ledger (raw deltas from the
+ * previous counters, or for a new peer from the restored baseline, zero on `started`, else its
+ * own counters; a counter gone backwards credits 0; credited = round(raw * factor) rounded as
+ * Math.round; seed or leech time capped at the peer timeout), stops and unknown stops included.
+ *
+ * KEYS: m, p, s, l, t, u, cr [, ik, ck, pending: the swarm's bucket, standalone mode only].
  * ARGV: 1 peer key (4-byte user id + 20-byte peer id), 2 compact address (6 or 18 bytes),
  *       3 uploaded, 4 downloaded, 5 seeder (1/0), 6 event (0 other, 1 completed, 2 stopped),
  *       7 numwant, 8 unused, 9 now, 10 max peers per user, 11 user id (decimal),
- *       12 index re-assertion period (seconds), 13 info hash (hex).
+ *       12 index re-assertion period (seconds), 13 info hash (hex),
+ *       14 credit (1/0), 15 credit field ("<user id>:<torrent id>"), 16 upload factor,
+ *       17 download factor, 18 peer timeout, 19 base of a new peer ('r' restored: ARGV 20/21,
+ *       's' started: zero, '' its own counters), 20 restored uploaded, 21 restored downloaded.
  * Reply: { refused (0/1), complete, incomplete, downloaded, isNew, prevUploaded, prevDownloaded,
  *          elapsed, wasSeeder, IPv4 members (30 bytes each: peer key + compact address), IPv6
  *          members (42 bytes each), '', '', dPeers, dSeeders, dIpv6, dSwarms, index op, index
- *          score, applied (the bucket was updated here) }.
+ *          score, applied (the bucket was updated here), credited (0/1), credit hash created
+ *          (0/1: the client adds the swarm to its bucket's pending set unless `applied` mode) }.
  */
-export const ANNOUNCE_SCRIPT = `${SWARM_PRELUDE}${BUCKET_FN}
+export const ANNOUNCE_SCRIPT = `${SWARM_PRELUDE}${BUCKET_FN}${CREDIT_FN}
 local key, addr = ARGV[1], ARGV[2]
 local up, down = tonumber(ARGV[3]), tonumber(ARGV[4])
 local seeder = ARGV[5] == '1'
@@ -137,14 +174,55 @@ local user = ARGV[11]
 local v6 = #addr == 18
 local dW, idxOp, idxScore = 0, 0, ''
 
+local credited, crNew = 0, 0
+
 local function finish(refused, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6)
   saveMeta()
   local applied = 0
-  if KEYS[7] and (dP ~= 0 or dS ~= 0 or dV ~= 0 or dW ~= 0 or idxOp ~= 0) then
-    bucket(KEYS[7], KEYS[8], ARGV[13], dP, dS, dV, dW, idxOp, idxScore)
+  if KEYS[8] and (dP ~= 0 or dS ~= 0 or dV ~= 0 or dW ~= 0 or idxOp ~= 0) then
+    bucket(KEYS[8], KEYS[9], ARGV[13], dP, dS, dV, dW, idxOp, idxScore)
     applied = 1
   end
-  return { refused, S, L, D, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6, dP, dS, dV, dW, idxOp, idxScore, applied }
+  if KEYS[10] and crNew == 1 then redis.call('SADD', KEYS[10], ARGV[13]) end
+  return { refused, S, L, D, isNew, pu, pd, elapsed, wasSeeder, p4, p6, i4, i6, dP, dS, dV, dW, idxOp, idxScore, applied, credited, crNew }
+end
+
+-- Math.round for a non-negative double (x - floor(x) is exact).
+local function round(x)
+  local f = math.floor(x)
+  if x - f >= 0.5 then return f + 1 end
+  return f
+end
+
+-- Credits this announce (see the comment above): isNew, the previous counters, seconds since the
+-- previous announce and whether the peer was a seeder then, as the outcome reports them.
+local function credit(isNew, pu, pd, elapsed, wasSeeder)
+  if ARGV[14] ~= '1' or user == '0' then return end
+  local bu, bd
+  if isNew == 0 then
+    bu, bd = pu, pd
+  elseif ARGV[19] == 'r' then
+    bu, bd = tonumber(ARGV[20]), tonumber(ARGV[21])
+  elseif ARGV[19] == 's' then
+    bu, bd = 0, 0
+  else
+    bu, bd = up, down
+  end
+  local ru, rd = 0, 0
+  if up >= bu then ru = up - bu end
+  if down >= bd then rd = down - bd end
+  local tc = elapsed
+  local pt = tonumber(ARGV[18])
+  if tc > pt then tc = pt end
+  local st, lt = 0, 0
+  if wasSeeder == 1 then st = tc elseif isNew == 0 then lt = tc end
+  local co, ca = 0, -1
+  if ev == '1' then co, ca = 1, now end
+  local cr = KEYS[7]
+  local had = redis.call('EXISTS', cr)
+  addRecord(cr, ARGV[15], round(ru * tonumber(ARGV[16])), round(rd * tonumber(ARGV[17])), ru, rd, st, lt, 1, co, ca, now, now)
+  if had == 0 then crNew = 1 end
+  credited = 1
 end
 
 -- Takes up to k members of zset z after the cursor cur, wrapping around once, never the
@@ -186,7 +264,10 @@ local flags
 
 if not rec then
   isNew = 1
-  if ev == '2' then return finish(0, 1, 0, 0, 0, 0, '', '', '', '') end
+  if ev == '2' then
+    credit(1, 0, 0, 0, 0)
+    return finish(0, 1, 0, 0, 0, 0, '', '', '', '')
+  end
   if user ~= '0' then
     local have = 0
     if exists then have = tonumber(redis.call('HGET', u, user)) or 0 end
@@ -224,6 +305,7 @@ else
   if ev == '2' then
     removePeer(key, rec)
     if S + L == 0 then idxOp = 3 end
+    credit(0, pu, pd, elapsed, wasSeeder)
     return finish(0, 0, pu, pd, elapsed, wasSeeder, '', '', '', '')
   end
   local old = key .. string.sub(rec, REC_LEN + 1)
@@ -302,6 +384,7 @@ for k = 1, #sel do
   local mb = sel[k]
   if #mb == 30 then m4[#m4 + 1] = mb else m6[#m6 + 1] = mb end
 end
+credit(isNew, pu, pd, elapsed, wasSeeder)
 return finish(0, isNew, pu, pd, elapsed, wasSeeder, table.concat(m4), table.concat(m6), '', '')
 `;
 
@@ -349,4 +432,56 @@ loadMeta()
 if not exists then return { 0, 0, 0, 0 } end
 redis.call('DEL', m, p, s, l, t, u)
 return { 1, S, L, V }
+`;
+
+/**
+ * The drain's move (KEYS: cr, crx of one swarm; ARGV: batch id): when the swarm has an in-flight
+ * hash already, nothing moves and its batch id is returned; else the pending hash, if any, becomes
+ * the in-flight hash tagged with the batch id (field '#').
+ * Reply: { 0 nothing pending | 1 moved | 2 in flight already, the in-flight batch id or '' }.
+ */
+export const CREDIT_MOVE_SCRIPT = `
+local tag = redis.call('HGET', KEYS[2], '#')
+if tag then return { 2, tag } end
+if redis.call('EXISTS', KEYS[1]) == 0 then return { 0, '' } end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[2], '#', ARGV[1])
+return { 1, ARGV[1] }
+`;
+
+/** Deletes the in-flight hash (KEYS[1]) if it is tagged with the batch id ARGV[1]. Reply: 1 deleted. */
+export const CREDIT_DONE_SCRIPT = `
+if redis.call('HGET', KEYS[1], '#') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+/**
+ * Gives an in-flight hash (KEYS[2]) tagged with ARGV[1] back to the pending hash (KEYS[1]), merging
+ * its records, when its batch will never apply it. Reply: 1 merged back, 0 not tagged so.
+ */
+export const CREDIT_RETURN_SCRIPT = `${CREDIT_FN}
+if redis.call('HGET', KEYS[2], '#') ~= ARGV[1] then return 0 end
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  if all[i] ~= '#' then
+    local a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 = struct.unpack(CR, all[i + 1])
+    addRecord(KEYS[1], all[i], a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11)
+  end
+end
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+/**
+ * Seals a drain batch (KEYS[1]: its composition key): the first caller's composition (ARGV[1],
+ * swarms as hex separated by ',') is recorded, every caller gets the recorded one.
+ */
+export const CREDIT_SEAL_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
 `;

@@ -212,7 +212,7 @@ if (url === null) {
         assert.ok(c.keys.every((k) => k.startsWith(prefix)), 'prefixed keys');
         kinds.add(c.keys.length);
       }
-      assert.deepEqual([...kinds].sort(), [2, 6], 'swarm scripts (6 keys) and bucket scripts (2 keys) ran');
+      assert.deepEqual([...kinds].sort(), [2, 6, 7], 'swarm scripts (6 keys), the announce (7 keys: with the credit hash) and bucket scripts (2 keys) ran');
       assert.ok(calls.length >= 80, `${calls.length} script calls recorded`);
       // And for arbitrary hashes and prefixes, each script's key list maps to one slot.
       fc.assert(

@@ -131,6 +131,12 @@ export interface RedisPeerStoreOptions extends PeerStoreOptions {
   inlineGlobals?: boolean;
   /** Seconds between two index re-assertions by a swarm's announces (default 600). */
   reindexPeriod?: number;
+  /**
+   * Credit announces in Redis (PeerAnnounce.credit), atomically with the counter update, for the
+   * credit drain (redis-credit-drain.ts) to write to the database: sets `creditsInStore`. Default
+   * false (the caller's ledger credits, as with the in-memory store).
+   */
+  creditInStore?: boolean;
 }
 
 /** A peer as seen by `dumpSwarm` (diagnostics and tests). */
@@ -160,11 +166,11 @@ interface ScriptClient {
 /**
  * Scripts with their key counts. A fixed count matters on a cluster: the client routes (and
  * auto-pipelines) a script call by its first key, which must therefore be a key, not the count.
- * The announce takes 6 keys, or 8 inline (same script, same SHA).
+ * The announce takes 7 keys, or 10 inline (same script, same SHA).
  */
 const SCRIPTS: Array<[name: string, lua: string, keys: number]> = [
-  ['essaimPsAnnounce', ANNOUNCE_SCRIPT, 6],
-  ['essaimPsAnnounceInline', ANNOUNCE_SCRIPT, 8],
+  ['essaimPsAnnounce', ANNOUNCE_SCRIPT, 7],
+  ['essaimPsAnnounceInline', ANNOUNCE_SCRIPT, 10],
   ['essaimPsBucket', BUCKET_SCRIPT, 2],
   ['essaimPsSweep', SWEEP_SCRIPT, 6],
   ['essaimPsDropIfEmpty', DROP_IF_EMPTY_SCRIPT, 6],
@@ -183,6 +189,17 @@ export function swarmKeys(prefix: string, hex: string): string[] {
   return [b + 'm', b + 'p', b + 's', b + 'l', b + 't', b + 'u'];
 }
 
+/** The pending credit hash and the in-flight credit hash of a swarm (hash tag {hex}). */
+export function creditKeys(prefix: string, hex: string): [string, string] {
+  const b = `${prefix}{${hex}}:`;
+  return [b + 'cr', b + 'crx'];
+}
+
+/** A bucket's set of swarms with pending credit (hash tag {gNN}, as the bucket's other keys). */
+export function pendingKey(prefix: string, b: number): string {
+  return `${prefix}{g${b.toString().padStart(2, '0')}}:cr`;
+}
+
 /** The bucket (0..REDIS_BUCKETS-1) of a lowercase hex info hash. */
 export function bucketOf(hex: string): number {
   return parseInt(hex.slice(0, 2), 16) % REDIS_BUCKETS;
@@ -198,8 +215,9 @@ export function bucketKeys(prefix: string, b: number): [string, string] {
 export function scriptKeys(prefix: string, hex: string, inlineGlobals: boolean): Record<string, string[]> {
   const sk = swarmKeys(prefix, hex);
   const bk = bucketKeys(prefix, bucketOf(hex));
+  const cr = creditKeys(prefix, hex)[0];
   return {
-    announce: inlineGlobals ? [...sk, ...bk] : sk,
+    announce: inlineGlobals ? [...sk, cr, ...bk, pendingKey(prefix, bucketOf(hex))] : [...sk, cr],
     bucket: bk,
     sweep: sk,
     dropIfEmpty: sk,
@@ -237,7 +255,10 @@ export class RedisPeerStore implements PeerStore {
   readonly inlineGlobals: boolean;
   private readonly reindex: number;
   private readonly bkeys: Array<[string, string]> = [];
+  private readonly pkeys: string[] = [];
   private closed = false;
+  /** Announces given `credit` are credited here (see RedisPeerStoreOptions.creditInStore). */
+  readonly creditsInStore: boolean;
 
   constructor(redis: Redis | Cluster, opts: RedisPeerStoreOptions) {
     this.redis = redis;
@@ -252,7 +273,11 @@ export class RedisPeerStore implements PeerStore {
       redis.defineCommand(name, { lua, numberOfKeys: keys });
     }
     this.sc = redis as unknown as ScriptClient;
-    for (let b = 0; b < REDIS_BUCKETS; b++) this.bkeys.push(bucketKeys(this.prefix, b));
+    for (let b = 0; b < REDIS_BUCKETS; b++) {
+      this.bkeys.push(bucketKeys(this.prefix, b));
+      this.pkeys.push(pendingKey(this.prefix, b));
+    }
+    this.creditsInStore = opts.creditInStore ?? false;
   }
 
   get keyPrefix(): string {
@@ -277,12 +302,14 @@ export class RedisPeerStore implements PeerStore {
     const ev = a.event === 'completed' ? 1 : a.event === 'stopped' ? 2 : 0;
     const numwant = a.numwant > 0 ? Math.floor(a.numwant) : 0;
     const keys = swarmKeys(this.prefix, hex);
+    keys.push(creditKeys(this.prefix, hex)[0]);
     const b = bucketOf(hex);
     let call = this.sc.essaimPsAnnounceBuffer;
     if (this.inlineGlobals) {
-      keys.push(...this.bkeys[b]!);
+      keys.push(...this.bkeys[b]!, this.pkeys[b]!);
       call = this.sc.essaimPsAnnounceInlineBuffer;
     }
+    const c = this.creditsInStore && userId !== 0 ? a.credit : undefined;
     const r = await call.call(
       this.sc,
       ...keys,
@@ -299,6 +326,14 @@ export class RedisPeerStore implements PeerStore {
       userId,
       this.reindex,
       hex,
+      c ? 1 : 0,
+      c ? `${userId}:${c.torrentId >>> 0}` : '',
+      c ? c.upFactor : 0,
+      c ? c.downFactor : 0,
+      c ? c.peerTimeout : 0,
+      c?.restored ? 'r' : a.event === 'started' ? 's' : '',
+      c?.restored ? c.restored.uploaded : 0,
+      c?.restored ? c.restored.downloaded : 0,
     );
     const idxOp = num(r[17]);
     if (num(r[19]) === 0) {
@@ -309,6 +344,9 @@ export class RedisPeerStore implements PeerStore {
       if (dP !== 0 || dS !== 0 || dV !== 0 || dW !== 0 || idxOp !== IDX_NONE) {
         await this.bucketApply(b, hex, dP, dS, dV, dW, idxOp, str(r[18]));
       }
+      // A credit hash just created: listed in the bucket's pending set for the drain (a node
+      // killed before this leaves it unlisted until the drain's reconcile finds it).
+      if (num(r[21]) === 1 && !this.inlineGlobals) await this.redis.sadd(this.pkeys[b]!, hex);
     }
     const m4 = r[9] as Buffer;
     const m6 = r[10] as Buffer;
@@ -328,6 +366,7 @@ export class RedisPeerStore implements PeerStore {
       wasSeeder: num(r[8]) === 1,
     };
     // As the in-memory store: no peer ids in a stopped or refused outcome (there are no peers).
+    if (num(r[20]) === 1) out.credited = true;
     if (num(r[0]) === 1) out.refused = 'peer-limit';
     else if (want) {
       out.peerIds4 = ids4;

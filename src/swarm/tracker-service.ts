@@ -13,7 +13,7 @@ import type { InfoHash, MaybePromise } from '../shared/types.js';
 import type { AccessCache, AccessTorrent, AccessUser } from './access-cache.js';
 import { KeyedRows } from './keyed-rows.js';
 import type { Ledger } from './ledger.js';
-import type { AnnounceOutcome, PeerStore, SwarmCounts } from './peer-store.js';
+import type { AnnounceOutcome, PeerCredit, PeerStore, SwarmCounts } from './peer-store.js';
 
 export type TrackerMode = 'public' | 'listed' | 'private';
 
@@ -202,6 +202,24 @@ export class TrackerService {
     if (numwant > this.rules.numwantMax) numwant = this.rules.numwantMax;
     if (req.event === 'stopped') numwant = 0;
 
+    // A store that credits itself (Redis: atomically with the counters it keeps) is given what
+    // account() would use besides the stored peer state; its credited outcomes skip the ledger.
+    let credit: PeerCredit | undefined;
+    let rt: KeyedRows | null = null;
+    let row = -1;
+    if (this.store.creditsInStore === true && userId !== 0 && torrent !== null) {
+      credit = {
+        torrentId: torrent.torrentId,
+        upFactor: this.access.uploadFactor(torrent, now),
+        downFactor: this.access.downloadFactor(userId, torrent, now),
+        peerTimeout: this.rules.peerTimeout,
+      };
+      rt = this.restored;
+      row = rt === null ? -1 : rt.find(userId, torrent.torrentId, req.peerId);
+      if (row >= 0 && rt!.flags[row] === 0) credit.restored = { uploaded: rt!.vals[2 * row]!, downloaded: rt!.vals[2 * row + 1]! };
+      else row = -1;
+    }
+
     const r = this.store.announce({
       infoHash: req.infoHash,
       userId,
@@ -215,16 +233,28 @@ export class TrackerService {
       numwant,
       wantPeerIds: !req.compact && !req.noPeerId,
       now,
+      credit,
     });
-    if (r instanceof Promise) return r.then((o) => this.finish(req, userId, torrent, o, now));
-    return this.finish(req, userId, torrent, r, now);
+    if (r instanceof Promise) return r.then((o) => this.finish(req, userId, torrent, o, now, rt, row));
+    return this.finish(req, userId, torrent, r, now, rt, row);
   }
 
-  private finish(req: AnnounceRequest, userId: number, torrent: AccessTorrent | null, o: AnnounceOutcome, now: number): AnnounceAnswer | Refusal {
+  private finish(
+    req: AnnounceRequest,
+    userId: number,
+    torrent: AccessTorrent | null,
+    o: AnnounceOutcome,
+    now: number,
+    rt: KeyedRows | null,
+    row: number,
+  ): AnnounceAnswer | Refusal {
     if (o.refused === 'peer-limit') {
       return refuse('peer_limit', `Too many peers for this torrent from your account (at most ${this.rules.maxPeersPerUser})`);
     }
-    if (userId !== 0 && torrent !== null) this.account(req, userId, torrent, o, now);
+    if (o.credited === true) {
+      // Credited by the store: a restored baseline it used (a new peer) is used up, as in account().
+      if (o.isNew && row >= 0) rt!.flags[row] = 1;
+    } else if (userId !== 0 && torrent !== null) this.account(req, userId, torrent, o, now);
     const j = this.rules.intervalJitter;
     const interval = Math.max(this.rules.minInterval, Math.round(this.rules.interval * (1 - j + 2 * j * this.random())));
     return { ok: true, interval, minInterval: this.rules.minInterval, outcome: o };
