@@ -89,7 +89,7 @@ export interface RedisCreditDrainOptions {
   nodeId?: string;
   /** Most swarms per batch (default 5000); `more` tells when some were left for the next run. */
   maxSwarms?: number;
-  /** An unsealed batch older than this is presumed abandoned by a dead drain (default 60 s). */
+  /** An unsealed batch older than this is presumed abandoned by a dead drain (default 30 s). */
   staleAfterMs?: number;
   /** Milliseconds since the epoch (default Date.now). */
   nowMs?: () => number;
@@ -150,7 +150,7 @@ export class RedisCreditDrain {
     this.log = opts.log;
     this.node = opts.nodeId ?? Math.random().toString(36).slice(2, 10);
     this.maxSwarms = Math.max(1, opts.maxSwarms ?? 5000);
-    this.staleAfterMs = opts.staleAfterMs ?? 60_000;
+    this.staleAfterMs = opts.staleAfterMs ?? 30_000;
     this.now = opts.nowMs ?? Date.now;
     this.hook = opts.hook;
     for (let b = 0; b < REDIS_BUCKETS; b++) this.pkeys.push(pendingKey(this.prefix, b));

@@ -33,12 +33,20 @@
  *   P{H}:l  ZSET   leechers, likewise
  *   P{H}:t  ZSET   peer keys scored by their last announce (seconds): expiry by range
  *   P{H}:u  HASH   user id (decimal) -> that user's peers in the swarm (private mode, user != 0)
+ *   P{H}:cr HASH   pending credit (`creditInStore`): "<user>:<torrent>" -> 11 doubles, the
+ *                  ledger entry's fields; written by the announce script, moved by the credit
+ *                  drain (redis-credit-drain.ts) to
+ *   P{H}:crx HASH  in-flight credit, tagged with its drain batch id (field '#')
+ * Sweep and drop never touch cr / crx: credit outlives its swarm until a drain writes it.
  * Global state is sharded into 32 buckets (the swarm's bucket: its first hex byte mod 32), each
  * with its own hash tag {gb}; the client iterates over them, and no script ever mixes them with a
  * swarm's keys in cluster mode:
  *   P{gb}:i ZSET   the bucket's swarms (hex), scored by a lower bound of their oldest peer's
  *                  last announce, -inf once a stop empties the swarm
  *   P{gb}:c HASH   n peers, s seeders, v IPv6 peers, w swarms of the bucket
+ *   P{gb}:cr SET   the bucket's swarms with pending credit (added by the announce that creates
+ *                  P{H}:cr: inline on standalone Redis, by one more call on a cluster)
+ * and the drain's records under P{drain}: (see redis-credit-drain.ts).
  *
  * Peers as bytes
  * --------------
@@ -86,6 +94,13 @@
  * empty, else put the entry back. Creation sets the entry after the swarm exists; an announce
  * re-asserts the entry (add if missing) every `reindexPeriod` seconds, which repairs an entry lost
  * when a node died between the two calls (cluster mode).
+ *
+ * Crediting (`creditInStore`)
+ * ---------------------------
+ * Given PeerAnnounce.credit, the announce script credits the announce exactly as
+ * TrackerService.account() credits its ledger, in the same script call that advances the peer's
+ * stored counters (a stop is credited before the peer is removed): a node killed at any moment
+ * cannot advance the counters without the credit, nor the reverse. The outcome says `credited`.
  *
  * Full scrape and stats: ZSCAN over the bucket indexes (never KEYS), then the swarms' counts;
  * stats sum the 32 bucket counters.
