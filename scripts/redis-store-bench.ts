@@ -5,6 +5,7 @@
  *   node --import tsx scripts/redis-store-bench.ts [--url redis://127.0.0.1:6379/0] [--cluster]
  *        [--peers 20000] [--torrents 2000] [--announces 100000] [--inflight 256] [--numwant 50]
  *        [--modes memory,inline,cluster-safe] [--connections 1] [--start-cluster]
+ *        (a mode may end in +credit: e.g. --modes inline,inline+credit,cluster-safe+credit)
  *
  * For each store: a fill (every peer announces `started`, in a scattered order), then
  * re-announces (event none, random peers; one in 50 switches seeder/leecher state, one in 200
@@ -18,6 +19,9 @@
  * only cluster-safe runs; --start-cluster starts a throwaway 3-master cluster on loopback (as the
  * cluster test does) and stops it at the end. Redis memory per peer is INFO used_memory after the fill, minus before,
  * over the peers (standalone only). Keys live under a random prefix, deleted at the end.
+ * A `+credit` mode credits every announce in Redis (creditInStore, factors 1, the credit hash of
+ * each swarm) and, after the re-announces, times one credit drain of everything (a writer that
+ * only counts: the database is not part of the measure).
  */
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -25,6 +29,7 @@ import { closeRedis, connectRedis } from '../src/shared/redis.js';
 import type { InfoHash } from '../src/shared/types.js';
 import { MemoryPeerStore } from '../src/swarm/memory-peer-store.js';
 import type { PeerAnnounce, PeerStore } from '../src/swarm/peer-store.js';
+import { RedisCreditDrain } from '../src/swarm/redis-credit-drain.js';
 import { RedisPeerStore } from '../src/swarm/redis-peer-store.js';
 import { deleteKeys, startRedisCluster } from '../src/swarm/redis-testing.js';
 
@@ -49,6 +54,9 @@ const modes = arg('modes', cluster ? 'memory,cluster-safe' : 'memory,inline,clus
 const T0 = 1_700_000_000;
 const hashes: InfoHash[] = [];
 for (let t = 0; t < T; t++) hashes.push(randomBytes(20).toString('hex') as InfoHash);
+
+/** Announces carry a credit (a +credit mode is running). */
+let creditOn = false;
 
 /** Peer k: torrent k % T, user k % 5000 + 1, one in 20 over IPv6, one in 4 a seeder. */
 function announceFor(k: number, now: number, event: PeerAnnounce['event'], flip: boolean): PeerAnnounce {
@@ -77,6 +85,7 @@ function announceFor(k: number, now: number, event: PeerAnnounce['event'], flip:
     numwant: NUMWANT,
     wantPeerIds: false,
     now,
+    credit: creditOn ? { torrentId: (k % T) + 1, upFactor: 1, downFactor: 1, peerTimeout: 2700 } : undefined,
   };
 }
 
@@ -121,6 +130,8 @@ interface Row {
   sweepNothingMs: number;
   sweepAllMs: number;
   bytesPerPeer: number | null;
+  drainMs: number | null;
+  drained: number | null;
 }
 
 async function usedMemory(r: Redis | Cluster): Promise<number | null> {
@@ -130,7 +141,9 @@ async function usedMemory(r: Redis | Cluster): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
-async function bench(mode: string): Promise<Row> {
+async function bench(modeArg: string): Promise<Row> {
+  const mode = modeArg.replace(/\+credit$/, '');
+  creditOn = modeArg.endsWith('+credit');
   const fillOrder = order(N, 17);
   const reOrder = order(N, 101);
   let stores: PeerStore[];
@@ -143,7 +156,7 @@ async function bench(mode: string): Promise<Row> {
     for (let c = 0; c < CONNECTIONS; c++) {
       const client = connectRedis({ url, cluster });
       clients.push(client);
-      stores.push(new RedisPeerStore(client, { maxPeersPerUser: 10, keyPrefix: prefix, inlineGlobals: mode === 'inline' }));
+      stores.push(new RedisPeerStore(client, { maxPeersPerUser: 10, keyPrefix: prefix, inlineGlobals: mode === 'inline', creditInStore: creditOn }));
     }
   }
   try {
@@ -161,6 +174,15 @@ async function bench(mode: string): Promise<Row> {
       stopped.delete(k);
       return announceFor(k, now, 'none', i % 50 === 3);
     });
+    let drainMs: number | null = null;
+    let drained: number | null = null;
+    if (creditOn) {
+      let n = 0;
+      const writer = { write: async (b: { entryCount: number }) => ((n += b.entryCount), { applied: true }), close: async () => undefined };
+      const drain = new RedisCreditDrain(clients[0]!, { keyPrefix: prefix, writer, maxSwarms: T });
+      [, drainMs] = await timed(() => drain.run());
+      drained = n;
+    }
     // (The first sweep removes swarms that stops left empty, if any.)
     const [first, sweepNothingMs] = await timed(() => stores[0]!.sweep(T0 - 1));
     const [res, sweepAllMs] = await timed(() => stores[0]!.sweep(T0 + 1_000_000));
@@ -168,12 +190,14 @@ async function bench(mode: string): Promise<Row> {
       throw new Error(`sweeps removed ${first.swarmsRemoved} + ${res.swarmsRemoved} swarms of ${T}`);
     }
     return {
-      store: mode === 'memory' ? 'MemoryPeerStore' : `RedisPeerStore (${mode}${cluster ? ', cluster' : ''}${CONNECTIONS > 1 ? `, ${CONNECTIONS} connections` : ''})`,
+      store: mode === 'memory' ? 'MemoryPeerStore' : `RedisPeerStore (${modeArg}${cluster ? ', cluster' : ''}${CONNECTIONS > 1 ? `, ${CONNECTIONS} connections` : ''})`,
       fill,
       reannounce,
       sweepNothingMs,
       sweepAllMs,
       bytesPerPeer: before !== null && after !== null ? (after - before) / N : null,
+      drainMs,
+      drained,
     };
   } finally {
     for (const s of stores) await s.close();
@@ -190,9 +214,9 @@ try {
   if (started !== null && !('skip' in started)) await started.stop();
 }
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-console.log(`${'store'.padEnd(50)} ${'fill/s'.padStart(9)} ${'re-announce/s'.padStart(15)} ${'sweep(none) ms'.padStart(15)} ${'sweep(all) ms'.padStart(14)} ${'Redis bytes/peer'.padStart(17)}`);
+console.log(`${'store'.padEnd(50)} ${'fill/s'.padStart(9)} ${'re-announce/s'.padStart(15)} ${'sweep(none) ms'.padStart(15)} ${'sweep(all) ms'.padStart(14)} ${'Redis bytes/peer'.padStart(17)} ${'drain ms (entries)'.padStart(20)}`);
 for (const r of rows) {
   console.log(
-    `${r.store.padEnd(50)} ${fmt(r.fill).padStart(9)} ${fmt(r.reannounce).padStart(15)} ${r.sweepNothingMs.toFixed(1).padStart(15)} ${r.sweepAllMs.toFixed(1).padStart(14)} ${r.bytesPerPeer === null ? '-'.padStart(17) : fmt(r.bytesPerPeer).padStart(17)}`,
+    `${r.store.padEnd(50)} ${fmt(r.fill).padStart(9)} ${fmt(r.reannounce).padStart(15)} ${r.sweepNothingMs.toFixed(1).padStart(15)} ${r.sweepAllMs.toFixed(1).padStart(14)} ${r.bytesPerPeer === null ? '-'.padStart(17) : fmt(r.bytesPerPeer).padStart(17)} ${(r.drainMs === null ? '-' : `${r.drainMs.toFixed(1)} (${fmt(r.drained ?? 0)})`).padStart(20)}`,
   );
 }
