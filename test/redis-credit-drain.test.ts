@@ -348,6 +348,11 @@ describe('Redis credit drain', () => {
     const refused = await s.announce({ ...base, userId: 3, peerId: Buffer.alloc(20, 3), credit });
     assert.equal(refused.refused, 'peer-limit', 'over the cap');
     assert.equal(refused.credited, undefined, 'a refused announce is not credited');
+    await assert.rejects(
+      s.announce({ ...base, userId: 4, peerId: Buffer.alloc(20, 4), credit: { ...credit, upFactor: Number.NaN } }),
+      RangeError,
+      'a non-finite factor is refused before Redis',
+    );
     assert.equal(await redis.exists(creditKeys(prefix, '77'.repeat(20))[0]), 0, 'no credit hash');
   });
 

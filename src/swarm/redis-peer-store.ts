@@ -325,6 +325,9 @@ export class RedisPeerStore implements PeerStore {
       call = this.sc.essaimPsAnnounceInlineBuffer;
     }
     const c = this.creditsInStore && userId !== 0 ? a.credit : undefined;
+    if (c && !(Number.isFinite(c.upFactor) && Number.isFinite(c.downFactor) && Number.isFinite(c.peerTimeout))) {
+      throw new RangeError('credit factors and peer timeout must be finite numbers');
+    }
     const r = await call.call(
       this.sc,
       ...keys,
