@@ -23,6 +23,7 @@ import { AccessCache, type ClientRule } from './swarm/access-cache.js';
 import { Ledger } from './swarm/ledger.js';
 import { MemoryPeerStore } from './swarm/memory-peer-store.js';
 import { createRedisPeerStore } from './swarm/redis-peer-store.js';
+import { RedisCreditDrain } from './swarm/redis-credit-drain.js';
 import type { PeerStore } from './swarm/peer-store.js';
 import { TrackerService } from './swarm/tracker-service.js';
 import { HttpTracker } from './tracker/http-tracker.js';
@@ -112,7 +113,9 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   // Swarms in this process's memory, or in Redis shared by every tracker node (#6).
   const store: PeerStore =
     tc.store === 'redis'
-      ? createRedisPeerStore(redis!, { maxPeersPerUser: tc.max_peers_per_user, keyPrefix: config.redis.key_prefix })
+      ? // Credits are computed in the announce script and wait in Redis for the drain (below): no
+        // tracker node holds unwritten traffic in memory.
+        createRedisPeerStore(redis!, { maxPeersPerUser: tc.max_peers_per_user, keyPrefix: config.redis.key_prefix, creditInStore: true })
       : new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user });
   const ledger = new Ledger();
   const stats = new TrackerStats();
@@ -150,6 +153,7 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
   let baselineTimer: NodeJS.Timeout | null = null;
   let bus: ChangeBus | null = null;
   let lastStoreStats = { peers: 0, seeders: 0, leechers: 0, torrents: 0 };
+  let pendingCredits = 0;
   let stopCacheEvents: (() => void) | null = null;
   let leases: JobLeases | null = null;
 
@@ -303,11 +307,15 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       writer = opened.sqlitePath !== null ? sqliteWorkerLedgerWriter(opened.sqlitePath) : directLedgerWriter(opened.db);
       await refresh();
       const now = Math.floor(clock.nowMs() / 1000);
-      // Page by page into the service's typed table: no array of a million row objects.
+      // Page by page into the service's typed table: no array of a million row objects. With the
+      // Redis store the peers' counters live in Redis beside their pending credits (no baselines
+      // are written, and a node's restored set would not be shared by the others).
       let restored = 0;
-      await forEachPeerBaselinePage(opened.db, now - config.ledger.baseline_retention, (rows) => {
-        restored += service.restoreBaselines(rows);
-      });
+      if (!sharedStore) {
+        await forEachPeerBaselinePage(opened.db, now - config.ledger.baseline_retention, (rows) => {
+          restored += service.restoreBaselines(rows);
+        });
+      }
       if (restored > 0) log.info({ restored }, 'peer baselines restored from the last run');
       // Peers that have not come back within a peer timeout never will with the same session.
       baselineTimer = setTimeout(() => service.clearRestoredBaselines(), tc.peer_timeout * 1000);
@@ -323,7 +331,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
           void s.then((v) => (lastStoreStats = v)).catch(() => undefined);
           return lastStoreStats;
         },
-        ledgerDepth: () => ledger.depth(),
+        // With the Redis store: the swarms whose credits wait in Redis (as seen by the drain).
+        ledgerDepth: () => (sharedStore ? pendingCredits : ledger.depth()),
       });
 
       if (runTracker) {
@@ -367,6 +376,18 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
           new Periodic('access-refresh', tc.access_refresh_interval * 1000, refresh, log),
           // A shared (Redis) store is swept by one node; each in-memory store by its own node.
           siteJob('peer-sweep', tc.sweep_interval, () => void sweepPeers(store, clock, tc.peer_timeout), sharedStore),
+          // Redis: the credits the announces left in Redis go to the database in idempotent
+          // batches, by one node at a time; a periodic reconcile re-lists any credit a killed
+          // node left unlisted.
+          ...(sharedStore
+            ? ((d: RedisCreditDrain) => [
+                siteJob('credit-drain', config.ledger.flush_interval, async () => {
+                  await d.run();
+                  pendingCredits = await d.pending();
+                }),
+                siteJob('credit-reconcile', 300, async () => void (await d.reconcile())),
+              ])(new RedisCreditDrain(redis!, { keyPrefix: config.redis.key_prefix, writer: writer!, log, nodeId }))
+            : []),
           siteJob('ledger-prune', 3600, async () =>
             void (await pruneLedgerTables(db(), clock, {
               baselineRetention: config.ledger.baseline_retention,
