@@ -44,7 +44,7 @@ import { runRules } from './site/rules/enforce.js';
 import { firstRunSetupLink } from './site/accounts/setup.js';
 import type { Site, TrackerLink } from './site/site.js';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { closeRedis, connectRedis, type RedisClient } from './shared/redis.js';
 import { PgChangeBus, RedisChangeBus, type Change, type ChangeBus } from './cluster/change-bus.js';
 import { JobLeases, leased } from './cluster/lease.js';
@@ -360,6 +360,10 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
             connectionTtl: tc.udp_connection_ttl,
             maxResponseBytes: tc.udp_max_response_bytes,
             maxScrapeHashes: tc.scrape_max_hashes,
+            // Tracker nodes sharing swarms share the connection-id key too (derived from the
+            // site's secret), so that a UDP load balancer needs no affinity; a lone tracker keeps
+            // a per-process secret.
+            ...(sharedStore ? { secret: createHmac('sha256', await siteSecret(opened.db, now)).update('udp connection ids').digest() } : {}),
           });
           listening.udpTracker = [];
           for (const host of [tc.udp_host, tc.udp_host6]) {

@@ -1,0 +1,101 @@
+/**
+ * Two tracker nodes in this process on one Redis store (public mode, PostgreSQL for the rest):
+ * a peer announcing to node A and a peer announcing to node B see each other, over HTTP and over
+ * UDP, and a UDP connection id issued by node A is accepted by node B (the nodes derive the
+ * connection-id key from the site's shared secret, so a UDP load balancer needs no affinity).
+ *
+ * Runs when ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL are set (`npm run test:pg`).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/index.js';
+import { createEssaim, type Essaim, type Listening } from '../../src/compose.js';
+import { openDatabase } from '../../src/db/database.js';
+import { udpAnnouncePacket, udpConnectPacket, UdpTrackerClient } from '../helpers/announce.js';
+
+const pgUrl = process.env.ESSAIM_TEST_PG_URL;
+const redisUrl = process.env.ESSAIM_TEST_REDIS_URL;
+
+describe('two tracker nodes on one Redis store', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL' }, () => {
+  const schema = `essaim_tn_${randomBytes(5).toString('hex')}`;
+  const prefix = `essaim-tn-${randomBytes(4).toString('hex')}:`;
+  const nodes: Essaim[] = [];
+  const listening: Listening[] = [];
+  const dirs: string[] = [];
+
+  before(async () => {
+    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
+    await sql`create schema ${sql.id(schema)}`.execute(admin.db);
+    await admin.close();
+    const dbUrl = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    for (let i = 0; i < 2; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'essaim-tn-'));
+      dirs.push(dataDir);
+      const config = loadConfig({
+        env: {},
+        overrides: {
+          server: { data_dir: dataDir },
+          database: { url: dbUrl, pool_size: 2 },
+          redis: { url: redisUrl, key_prefix: prefix },
+          metrics: { enabled: false },
+          tracker: { mode: 'public', store: 'redis', http_port: 0, udp_port: 0, udp_host6: '' },
+          log: { level: 'warn' },
+        } as never,
+      });
+      const node = createEssaim(config, { web: false, tracker: true });
+      listening.push(await node.start());
+      nodes.push(node);
+    }
+  });
+
+  after(async () => {
+    for (const n of nodes) await n.stop();
+    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
+    await admin.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const infoHash = randomBytes(20);
+  const peerId = (n: number) => Buffer.from(`-ES0100-${String(n).padStart(12, '0')}`);
+
+  it('lets peers on different nodes see each other over HTTP', async () => {
+    const q = (n: number, left: number) =>
+      `?info_hash=${[...infoHash].map((b) => '%' + b.toString(16).padStart(2, '0')).join('')}&peer_id=${peerId(n).toString('latin1')}&port=${7000 + n}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`;
+    const a = await fetch(`${listening[0]!.httpTracker}/announce${q(1, 0)}`);
+    assert.equal(a.status, 200);
+    await a.arrayBuffer();
+    const b = Buffer.from(await (await fetch(`${listening[1]!.httpTracker}/announce${q(2, 100)}`)).arrayBuffer()).toString('latin1');
+    assert.ok(!b.includes('failure reason'), b);
+    assert.match(b, /8:completei1e/, 'node B counts the seeder that announced to node A');
+    assert.match(b, /5:peers6:/, 'node B returns node A’s peer');
+  });
+
+  it('accepts on node B a UDP connection id issued by node A', async () => {
+    const [hostA, portA] = udpTarget(listening[0]!);
+    const [hostB, portB] = udpTarget(listening[1]!);
+    const ca = await UdpTrackerClient.open(hostA, portA);
+    const cb = await UdpTrackerClient.open(hostB, portB);
+    try {
+      const conn = await ca.request(udpConnectPacket(11), 11);
+      assert.equal(conn.action, 'connect');
+      if (conn.action !== 'connect') return;
+      const r = await cb.request(udpAnnouncePacket({ connectionId: conn.connectionId, transactionId: 12, infoHash, peerId: peerId(3), downloaded: 0, left: 50, uploaded: 0, event: 'started', port: 7003 }), 12);
+      assert.equal(r.action, 'announce', `node B answered ${r.action}`);
+      if (r.action === 'announce') assert.ok(r.seeders >= 1, `node B sees the seeder of node A (seeders ${r.seeders})`);
+    } finally {
+      ca.close();
+      cb.close();
+    }
+  });
+});
+
+function udpTarget(l: Listening): [string, number] {
+  const u = new URL(l.udpTracker![0]!);
+  return [u.hostname, Number(u.port)];
+}
