@@ -89,8 +89,8 @@ describe('two tracker nodes on one Redis store', { skip: pgUrl && redisUrl ? fal
       assert.equal(r.action, 'announce', `node B answered ${r.action}`);
       if (r.action === 'announce') assert.ok(r.seeders >= 1, `node B sees the seeder of node A (seeders ${r.seeders})`);
     } finally {
-      ca.close();
-      cb.close();
+      await ca.close();
+      await cb.close();
     }
   });
 });
