@@ -365,6 +365,21 @@ describe('JSON API /api/v1', () => {
       assert.deepEqual(await ids('category=80103'), sorted(t.empire!));
       assert.deepEqual(await ids('category=80101'), sorted(t.v1080!, t.v720!, t.empire!), 'a parent includes its subcategories');
       assert.deepEqual(await ids('verified=true'), sorted(t.v1080!));
+      // freeleech: the torrent's own factor, the member's token, a site-wide window.
+      const db = s.app.db();
+      const now = Math.floor(Date.now() / 1000);
+      await db.updateTable('torrent').set({ download_factor: 0 }).where('id', '=', t.v720!.id).execute();
+      assert.deepEqual(await ids('freeleech=true'), sorted(t.v720!), 'own factor 0');
+      await db.insertInto('freeleech_token_use').values({ user_id: alice.id, torrent_id: t.empire!.id, created_at: now, expires_at: now + 3600 }).execute();
+      assert.deepEqual(await ids('freeleech=true'), sorted(t.v720!, t.empire!), 'and the member’s token');
+      await db.updateTable('torrent').set({ download_factor: 0, factors_until: now - 10 }).where('id', '=', t.v1080!.id).execute();
+      assert.deepEqual(await ids('freeleech=true'), sorted(t.v720!, t.empire!), 'an expired factor does not count');
+      await db.updateTable('torrent').set({ download_factor: 1, factors_until: null }).where('id', 'in', [t.v720!.id, t.v1080!.id]).execute();
+      await db.deleteFrom('freeleech_token_use').where('user_id', '=', alice.id).execute();
+      assert.deepEqual(await ids('freeleech=true'), [], 'nothing free any more');
+      const w = await db.insertInto('freeleech_window').values({ starts_at: now - 60, ends_at: now + 3600, download_factor: 0, upload_factor: 1, reason: 'test', created_by: null, created_at: now }).returning('id').executeTakeFirstOrThrow();
+      assert.deepEqual(await ids('freeleech=true'), await ids(''), 'a site-wide window frees everything');
+      await db.deleteFrom('freeleech_window').where('id', '=', w.id).execute();
       const byName = await api('GET', '/api/v1/torrents?sort=name&order=asc&limit=2&offset=1', { token: aliceRead });
       assert.deepEqual(
         byName.json.torrents.map((x: { name: string }) => x.name),

@@ -265,6 +265,7 @@ export const ListQuery = {
     offset: int('Rows to skip.', { minimum: 0, maximum: 1_000_000, default: 0 }),
     limit: int('Page size.', { minimum: 1, maximum: MAX_LIMIT, default: 50 }),
     verified: bool('Only torrents approved by the staff (listings may be limited to them site-wide anyway).'),
+    freeleech: bool('Only torrents free to download for you now: their own download factor is 0, a site-wide freeleech window is on, or you spent a freeleech token on them.'),
     lang: LANG,
   },
 };
