@@ -219,6 +219,7 @@ describe('T411 API', { skip: haveReference ? false : 'the T411 reference files a
       const form = await call(s.base, 'POST', '/t411api/auth', { form: { username: 'alice', password: alice.password } });
       assert.equal(form.status, 200);
       assert.match(String(form.headers['content-type']), /^application\/json; charset=utf-8/);
+      assert.equal(form.headers['cache-control'], 'private, no-store', 'a token is never kept by a shared cache');
       const j = form.json as Obj;
       assert.deepEqual(Object.keys(j).sort(), ['token', 'uid']);
       assert.equal(j.uid, String(alice.id), 'uid is a string');

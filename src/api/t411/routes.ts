@@ -69,6 +69,8 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
   'access-control-allow-headers': 'Authorization, Content-Type',
   'access-control-expose-headers': 'Content-Disposition',
+  // Answers are per member (and /auth returns a token): never kept by a shared cache.
+  'cache-control': 'private, no-store',
 };
 
 type Params = Record<string, unknown>;
