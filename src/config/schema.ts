@@ -150,6 +150,11 @@ export const configSchema = {
     ),
     udp_connection_ttl: seconds(300, { min: 1 }, 'Lifetime of a UDP connection id, in seconds.'),
     udp_max_response_bytes: int(1200, { min: 100, max: 65507 }, 'Largest UDP response datagram, in bytes.'),
+    udp_io: oneOf(
+      ['auto', 'batched', 'dgram'],
+      'auto',
+      'UDP datagram I/O: batched = native recvmmsg/sendmmsg (the optional addon in native/udp-batch, Linux); dgram = node:dgram; auto = batched when the addon loads.',
+    ),
     access_refresh_interval: seconds(
       60,
       { min: 1 },

@@ -4,6 +4,10 @@
  * check out is dropped without an answer (and counted), so the tracker cannot be used to reflect
  * traffic at a spoofed address. Private mode works over UDP through BEP 41: the URL data option
  * carries `/<passkey>/announce`. Answers never exceed `maxResponseBytes`.
+ *
+ * Two I/O paths share the datagram handling (`handle`): node:dgram (one 'message' event and one
+ * send per datagram), and batched native I/O (udp-batch-io.ts: recvmmsg/sendmmsg through the
+ * optional addon in native/udp-batch, Linux), chosen by `io` (tracker.udp_io).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +21,7 @@ import {
   parseUdpRequest,
 } from '../protocol/udp/packets.js';
 import { ConnectionIdIssuer } from '../protocol/udp/connection-id.js';
+import { BatchedUdpSocket, loadUdpBatch, udpBatchLoadError, type KeptAddress } from './udp-batch-io.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
@@ -35,6 +40,20 @@ export interface UdpTrackerOptions {
   maxScrapeHashes: number;
   /** Per-process secret for connection ids; random when absent. */
   secret?: Buffer;
+  /**
+   * The datagram I/O (tracker.udp_io): "batched" needs the native addon (listen fails without
+   * it), "dgram" is node:dgram, "auto" (default) is batched when the addon loads.
+   */
+  io?: UdpIo;
+}
+
+export const UDP_IO_MODES = ['auto', 'batched', 'dgram'] as const;
+export type UdpIo = (typeof UDP_IO_MODES)[number];
+
+/** Where answers go: `send` now, or `keep` a destination for an answer given later (async stores). */
+interface Replier<P> {
+  send(data: Uint8Array, to: P): void;
+  keep(to: P): P;
 }
 
 /** The passkey in BEP 41 URL data (`/<passkey>/announce[?...]`), or null. */
@@ -47,14 +66,67 @@ export function passkeyFromUrlData(urlData: string | null): string | null {
 
 export class UdpTracker {
   private sockets: Socket[] = [];
+  private batched: BatchedUdpSocket[] = [];
   private readonly ids: ConnectionIdIssuer;
+  private loggedIo = false;
 
   constructor(private readonly o: UdpTrackerOptions) {
     this.ids = new ConnectionIdIssuer(o.secret ?? randomBytes(32), o.connectionTtl);
   }
 
+  /** The I/O path `listen` uses: "batched" or "dgram". Throws when "batched" is asked for and unavailable. */
+  ioPath(): 'batched' | 'dgram' {
+    const want = this.o.io ?? 'auto';
+    if (want === 'dgram') return 'dgram';
+    if (loadUdpBatch() !== null) return 'batched';
+    if (want === 'batched') throw new Error(`tracker.udp_io = "batched" but the native UDP addon is unavailable: ${udpBatchLoadError()}`);
+    return 'dgram';
+  }
+
   /** Binds one socket; `host` decides the family. Returns the bound port. */
   async listen(host: string, port: number): Promise<number> {
+    const path = this.ioPath();
+    if (!this.loggedIo) {
+      this.loggedIo = true;
+      const why = path === 'dgram' && (this.o.io ?? 'auto') === 'auto' ? udpBatchLoadError() : undefined;
+      this.o.log.info({ udpIo: path, ...(why ? { reason: why } : {}) }, `udp tracker I/O: ${path === 'batched' ? 'batched native (recvmmsg/sendmmsg)' : 'node:dgram'}`);
+    }
+    return path === 'batched' ? this.listenBatched(host, port) : this.listenDgram(host, port);
+  }
+
+  private listenBatched(host: string, port: number): number {
+    const addon = loadUdpBatch()!;
+    const v6 = host.includes(':');
+    const stats = this.o.stats;
+    // Datagrams arrive from a later turn of the event loop, once `replier` exists.
+    const sock: BatchedUdpSocket = new BatchedUdpSocket(
+      addon,
+      host,
+      port,
+      v6,
+      this.o.maxResponseBytes,
+      (msg, slot, flags, family) => {
+        if (flags !== 0) {
+          stats.countUdpDrop('too_long');
+          return;
+        }
+        const ip = family === 4 || family === 6 ? sock.sourceIp(slot) : null;
+        this.handle(msg, v6, ip, sock.sourcePort(slot), replier, slot);
+      },
+      (err) => {
+        stats.countUdpDrop('internal_error');
+        this.o.log.error({ err }, 'udp packet handling failed');
+      },
+    );
+    const replier: Replier<number | KeptAddress> = {
+      send: (data, to) => (typeof to === 'number' ? sock.reply(data, to) : sock.replyTo(data, to)),
+      keep: (to) => (typeof to === 'number' ? sock.keep(to) : to),
+    };
+    this.batched.push(sock);
+    return sock.port;
+  }
+
+  private async listenDgram(host: string, port: number): Promise<number> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
     const sock = createSocket({
       type,
@@ -74,9 +146,15 @@ export class UdpTracker {
     });
     sock.on('error', (err) => this.o.log.warn({ err }, 'udp socket error'));
     const v6 = type === 'udp6';
+    const replier: Replier<RemoteInfo> = {
+      // No callback: libuv can then try a synchronous send first; errors reach the socket's
+      // 'error' listener.
+      send: (data, to) => sock.send(data, to.port, to.address),
+      keep: (to) => to,
+    };
     sock.on('message', (msg, rinfo) => {
       try {
-        this.onMessage(sock, v6, msg, rinfo);
+        this.handle(msg, v6, socketIp(rinfo.address), rinfo.port, replier, rinfo);
       } catch (err) {
         // Defensive: never let one packet take the process down.
         this.o.stats.countUdpDrop('internal_error');
@@ -88,18 +166,20 @@ export class UdpTracker {
   }
 
   async close(): Promise<void> {
+    for (const b of this.batched) b.close();
+    this.batched = [];
     await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.sockets = [];
   }
 
-  private onMessage(sock: Socket, v6: boolean, msg: Buffer, rinfo: RemoteInfo): void {
+  /** One datagram from `ip`:`port` (ip null when the source address is unusable); answers go through `r` to `to`. */
+  private handle<P>(msg: Buffer, v6: boolean, ip: Uint8Array | null, port: number, r: Replier<P>, to: P): void {
     const stats = this.o.stats;
     const p = parseUdpRequest(msg);
     if (p.kind === 'drop') {
       stats.countUdpDrop(p.reason);
       return;
     }
-    const ip = socketIp(rinfo.address);
     if (ip === null) {
       stats.countUdpDrop('bad_address');
       return;
@@ -107,17 +187,17 @@ export class UdpTracker {
     const now = Math.floor(this.o.clock.nowMs() / 1000);
     if (p.kind === 'connect') {
       stats.udpConnects++;
-      this.send(sock, encodeConnectResponse(p.transactionId, this.ids.issue(now, ip, rinfo.port)), rinfo);
+      r.send(encodeConnectResponse(p.transactionId, this.ids.issue(now, ip, port)), to);
       return;
     }
-    if (!this.ids.check(p.connectionId, now, ip, rinfo.port)) {
+    if (!this.ids.check(p.connectionId, now, ip, port)) {
       stats.countUdpDrop('bad_connection_id');
       return;
     }
     if (p.kind === 'error-sendable') {
       if (p.action === ACTION_SCRAPE) stats.countScrape('udp', p.code);
       else stats.countAnnounce('udp', p.code);
-      this.send(sock, encodeErrorResponse(p.transactionId, p.message), rinfo);
+      r.send(encodeErrorResponse(p.transactionId, p.message), to);
       return;
     }
     if (p.kind === 'announce') {
@@ -125,11 +205,12 @@ export class UdpTracker {
       const a = this.o.service.announce(p.request, passkey, ip);
       const tid = p.transactionId;
       if (a instanceof Promise) {
+        const later = r.keep(to);
         a.then(
-          (ans) => this.answerAnnounce(sock, v6, tid, ans, rinfo),
+          (ans) => r.send(this.announceAnswer(v6, tid, ans), later),
           (err: unknown) => this.o.log.error({ err }, 'udp announce failed'),
         );
-      } else this.answerAnnounce(sock, v6, tid, a, rinfo);
+      } else r.send(this.announceAnswer(v6, tid, a), to);
       return;
     }
     // scrape
@@ -138,18 +219,18 @@ export class UdpTracker {
     const s = this.o.service.scrape({ kind: 'scrape', infoHashes: hashes }, passkey);
     const tid = p.transactionId;
     if (s instanceof Promise) {
+      const later = r.keep(to);
       s.then(
-        (ans) => this.answerScrape(sock, tid, hashes, ans, rinfo),
+        (ans) => r.send(this.scrapeAnswer(tid, hashes, ans), later),
         (err: unknown) => this.o.log.error({ err }, 'udp scrape failed'),
       );
-    } else this.answerScrape(sock, tid, hashes, s, rinfo);
+    } else r.send(this.scrapeAnswer(tid, hashes, s), to);
   }
 
-  private answerAnnounce(sock: Socket, v6: boolean, tid: number, a: AnnounceAnswer | Refusal, rinfo: RemoteInfo): void {
+  private announceAnswer(v6: boolean, tid: number, a: AnnounceAnswer | Refusal): Uint8Array {
     if (!a.ok) {
       this.o.stats.countAnnounce('udp', a.code);
-      this.send(sock, encodeErrorResponse(tid, a.reason), rinfo);
-      return;
+      return encodeErrorResponse(tid, a.reason);
     }
     this.o.stats.countAnnounce('udp', 'ok');
     // BEP 15: an IPv4 socket answers 6-byte peers, an IPv6 socket 18-byte peers.
@@ -157,25 +238,18 @@ export class UdpTracker {
     const all = v6 ? a.outcome.peers6 : a.outcome.peers4;
     const max = maxPeersForDatagram(this.o.maxResponseBytes, size) * size;
     const peers = all.length > max ? all.subarray(0, max) : all;
-    this.send(sock, encodeUdpAnnounce(tid, a.interval, a.outcome.incomplete, a.outcome.complete, peers), rinfo);
+    return encodeUdpAnnounce(tid, a.interval, a.outcome.incomplete, a.outcome.complete, peers);
   }
 
-  private answerScrape(sock: Socket, tid: number, hashes: readonly string[], a: ScrapeAnswer | Refusal, rinfo: RemoteInfo): void {
+  private scrapeAnswer(tid: number, hashes: readonly string[], a: ScrapeAnswer | Refusal): Uint8Array {
     if (!a.ok) {
       this.o.stats.countScrape('udp', a.code);
-      this.send(sock, encodeErrorResponse(tid, a.reason), rinfo);
-      return;
+      return encodeErrorResponse(tid, a.reason);
     }
     this.o.stats.countScrape('udp', 'ok');
     // Answer in request order; hashes left out by the service (unregistered) count as zeros.
     const byHash = new Map(a.files.map((f) => [f.infoHash as string, f.counts]));
     const counts = hashes.map((h) => byHash.get(h) ?? { complete: 0, incomplete: 0, downloaded: 0 });
-    this.send(sock, encodeUdpScrape(tid, counts), rinfo);
-  }
-
-  private send(sock: Socket, data: Uint8Array, rinfo: RemoteInfo): void {
-    // No callback: libuv can then try a synchronous send first; errors reach the socket's
-    // 'error' listener.
-    sock.send(data, rinfo.port, rinfo.address);
+    return encodeUdpScrape(tid, counts);
   }
 }

@@ -1,0 +1,254 @@
+/**
+ * The same BEP 15 conversation against both UDP I/O paths (tracker.udp_io = "dgram" and
+ * "batched"): connect, announce and scrape over IPv4 and IPv6, error answers, dropped bad
+ * connection ids and malformed datagrams, answers from an async store, the response size cap,
+ * and bursts larger than one native batch. The tracker service is a stub, so that what reaches
+ * it (address, port, passkey) can be checked.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { UdpTracker, type UdpIo } from './udp-tracker.js';
+import { loadUdpBatch, SLOTS } from './udp-batch-io.js';
+import { TrackerStats } from '../shared/metrics.js';
+import { silentLogger } from '../shared/log.js';
+import { ManualClock } from '../shared/clock.js';
+import type { TrackerService } from '../swarm/tracker-service.js';
+import { UdpTrackerClient, udpAnnouncePacket, udpConnectPacket, parseUdpReply } from '../../test/helpers/announce.js';
+
+const PASSKEY = 'a'.repeat(32);
+
+interface Seen {
+  ip: Uint8Array;
+  port: number;
+  passkey: string | null;
+}
+
+/** A stub TrackerService: peers4/peers6 of `npeers` entries; sync or async (Promise) answers. */
+function stubService(opts: { async: boolean; npeers: number; refuse?: Set<string> }) {
+  const seen: Seen[] = [];
+  const answer = <T>(v: T): T | Promise<T> => (opts.async ? new Promise((r) => setTimeout(() => r(v), 2)) : v);
+  const peers4 = new Uint8Array(opts.npeers * 6).map((_, i) => i & 0xff);
+  const peers6 = new Uint8Array(opts.npeers * 18).map((_, i) => (i * 7) & 0xff);
+  const service = {
+    announce(req: { infoHash: string; port: number }, passkey: string | null, ip: Uint8Array) {
+      seen.push({ ip: Uint8Array.from(ip), port: req.port, passkey });
+      if (opts.refuse?.has(req.infoHash)) return answer({ ok: false, code: 'unregistered_torrent', reason: 'unregistered torrent' });
+      return answer({ ok: true, interval: 1800, minInterval: 300, outcome: { complete: 7, incomplete: 3, downloaded: 0, peers4, peers6 } });
+    },
+    scrape(req: { infoHashes: string[] }) {
+      return answer({
+        ok: true,
+        files: req.infoHashes.filter((h) => h.startsWith('11')).map((h) => ({ infoHash: h, counts: { complete: 5, incomplete: 2, downloaded: 9 } })),
+      });
+    },
+  };
+  return { service: service as unknown as TrackerService, seen };
+}
+
+function scrapePacket(cid: bigint, tid: number, hashes: Buffer[]): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(cid, 0);
+  b.writeUInt32BE(2, 8);
+  b.writeUInt32BE(tid, 12);
+  return Buffer.concat([b, ...hashes]);
+}
+
+const IOS: UdpIo[] = ['dgram', 'batched'];
+const haveAddon = loadUdpBatch() !== null;
+
+for (const io of IOS) {
+  for (const asyncStore of [false, true]) {
+    describe(`UDP tracker, io=${io}, ${asyncStore ? 'async' : 'sync'} store`, { skip: io === 'batched' && !haveAddon ? 'native addon not built' : false }, () => {
+      let tracker: UdpTracker;
+      let port4: number;
+      let port6: number;
+      let stats: TrackerStats;
+      let seen: Seen[];
+      const refused = randomBytes(20);
+      const maxResponseBytes = 20 + 6 * 10; // room for 10 IPv4 peers, 3 IPv6 peers
+
+      before(async () => {
+        stats = new TrackerStats();
+        const stub = stubService({ async: asyncStore, npeers: 40, refuse: new Set([refused.toString('hex')]) });
+        seen = stub.seen;
+        tracker = new UdpTracker({
+          service: stub.service,
+          stats,
+          log: silentLogger(),
+          clock: new ManualClock(Date.now()),
+          connectionTtl: 300,
+          maxResponseBytes,
+          maxScrapeHashes: 3,
+          io,
+        });
+        assert.equal(tracker.ioPath(), io, 'the requested I/O path is used');
+        port4 = await tracker.listen('127.0.0.1', 0);
+        port6 = await tracker.listen('::1', 0);
+      });
+      after(() => tracker.close());
+
+      test('IPv4: connect then announce; the address, port and BEP 41 passkey reach the service; peers capped', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          const r = await c.announce({ infoHash: randomBytes(20), peerId: randomBytes(20), downloaded: 0, left: 10, uploaded: 0, port: 6881, urlData: `/${PASSKEY}/announce` });
+          assert.equal(r.action, 'announce', `announce answered (${r.action})`);
+          if (r.action !== 'announce') return;
+          assert.deepEqual([r.interval, r.leechers, r.seeders], [1800, 3, 7]);
+          assert.equal(r.peers.length, 60, '10 IPv4 peers fit in maxResponseBytes');
+          const last = seen.at(-1)!;
+          assert.deepEqual([...last.ip], [127, 0, 0, 1]);
+          assert.equal(last.port, 6881);
+          assert.equal(last.passkey, PASSKEY);
+        } finally {
+          await c.close();
+        }
+      });
+
+      test('IPv6: 18-byte peers, 16-byte source address', async () => {
+        const c = await UdpTrackerClient.open('::1', port6);
+        try {
+          const r = await c.announce({ infoHash: randomBytes(20), peerId: randomBytes(20), downloaded: 0, left: 0, uploaded: 0, port: 51413 });
+          assert.equal(r.action, 'announce', `announce answered (${r.action})`);
+          if (r.action !== 'announce') return;
+          assert.equal(r.peers.length, 3 * 18, 'IPv6 peers, capped to the datagram size');
+          const last = seen.at(-1)!;
+          assert.equal(last.ip.length, 16);
+          assert.deepEqual([...last.ip], [...new Array<number>(15).fill(0), 1]);
+          assert.equal(last.passkey, null);
+        } finally {
+          await c.close();
+        }
+      });
+
+      test('scrape: request order, unknown hashes as zeros, capped to maxScrapeHashes', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          const cid = await c.connect();
+          const known = Buffer.alloc(20, 0x11);
+          const hashes = [randomBytes(20), known, randomBytes(20), Buffer.from(known.map((x) => x ^ 0xff))];
+          hashes[0]![0] = 0x22;
+          hashes[2]![0] = 0x33;
+          const r = await c.request(scrapePacket(cid, 77, hashes), 77);
+          assert.equal(r.action, 'scrape', `scrape answered (${r.action})`);
+          if (r.action !== 'scrape') return;
+          assert.equal(r.raw.length, 8 + 3 * 12, 'three hashes answered');
+          const counts = [0, 1, 2].map((i) => [r.raw.readUInt32BE(8 + i * 12), r.raw.readUInt32BE(12 + i * 12), r.raw.readUInt32BE(16 + i * 12)]);
+          assert.deepEqual(counts, [
+            [0, 0, 0],
+            [5, 9, 2],
+            [0, 0, 0],
+          ]);
+        } finally {
+          await c.close();
+        }
+      });
+
+      test('error answers: a refusal and a malformed announce field', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          const r = await c.announce({ infoHash: refused, peerId: randomBytes(20), downloaded: 0, left: 0, uploaded: 0, port: 6881 });
+          assert.equal(r.action, 'error', 'refusal answered as an error');
+          if (r.action === 'error') assert.equal(r.message, 'unregistered torrent');
+          const bad = await c.announce({ infoHash: randomBytes(20), peerId: randomBytes(20), downloaded: 0, left: 0, uploaded: 0, port: 0 });
+          assert.equal(bad.action, 'error', 'port 0 answered as an error');
+          if (bad.action === 'error') assert.equal(bad.message, 'invalid port');
+        } finally {
+          await c.close();
+        }
+      });
+
+      test('no answer to a bad connection id, garbage, an empty or an oversized datagram; the tracker keeps answering', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          const cid = await c.connect();
+          const before = new Map(stats.udpDropped);
+          const forged = udpAnnouncePacket({ connectionId: cid ^ 1n, transactionId: 5, infoHash: randomBytes(20), peerId: randomBytes(20), downloaded: 0, left: 0, uploaded: 0, port: 6881 });
+          await c.sendRaw(forged);
+          await c.sendRaw(Buffer.from('garbage'));
+          await c.sendRaw(Buffer.alloc(0));
+          // A connect header followed by junk: over the batched path's slot size, and a valid
+          // connect for node:dgram (which reads only the header).
+          const big = Buffer.concat([udpConnectPacket(6), randomBytes(3000)]);
+          await c.sendRaw(big);
+          await c.sendRaw(randomBytes(16));
+          const tid = 9;
+          const ok = await c.request(udpConnectPacket(tid), tid);
+          assert.equal(ok.action, 'connect', 'still answering');
+          const strays = c.stray.map((m) => parseUdpReply(m));
+          assert.ok(!strays.some((r) => r?.transactionId === 5), 'no answer to the forged connection id');
+          const grown = (k: string) => (stats.udpDropped.get(k) ?? 0) - (before.get(k) ?? 0);
+          assert.equal(grown('bad_connection_id'), 1, 'forged id counted');
+          const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+          assert.equal(grown('too_short'), 2, 'garbage and the empty datagram counted as short');
+          assert.equal(total(stats.udpDropped) - total(before), io === 'batched' ? 5 : 4, `drops counted: ${JSON.stringify([...stats.udpDropped])}`);
+          if (io === 'batched') assert.equal(grown('too_long'), 1, 'the oversized datagram is dropped');
+          assert.equal(stats.udpDropped.get('internal_error') ?? 0, 0, 'no handler crashed');
+        } finally {
+          await c.close();
+        }
+      });
+
+      test(`a burst of ${3 * SLOTS + 5} connects (several native batches) is answered in full`, async () => {
+        const sock = dgram.createSocket('udp4');
+        await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+        const n = 3 * SLOTS + 5;
+        const got = new Set<number>();
+        const done = new Promise<void>((resolve) => {
+          sock.on('message', (m) => {
+            const r = parseUdpReply(m);
+            if (r?.action === 'connect') got.add(r.transactionId);
+            if (got.size === n) resolve();
+          });
+        });
+        try {
+          for (let i = 0; i < n; i++) sock.send(udpConnectPacket(1000 + i), port4, '127.0.0.1');
+          await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
+          assert.equal(got.size, n, 'every connect answered');
+        } finally {
+          await new Promise<void>((r) => sock.close(() => r()));
+        }
+      });
+
+      test('announces in a burst, each answered to its own transaction', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          await c.connect();
+          const replies = await Promise.all(
+            Array.from({ length: 100 }, () => c.announce({ infoHash: randomBytes(20), peerId: randomBytes(20), downloaded: 0, left: 1, uploaded: 0, port: 7000 })),
+          );
+          assert.ok(replies.every((r) => r.action === 'announce'), 'every announce answered');
+        } finally {
+          await c.close();
+        }
+      });
+    });
+  }
+}
+
+describe('UDP I/O selection', () => {
+  test('"dgram" never loads the addon path; "auto" follows the addon; close frees the port', async () => {
+    const mk = (io: UdpIo) =>
+      new UdpTracker({
+        service: stubService({ async: false, npeers: 0 }).service,
+        stats: new TrackerStats(),
+        log: silentLogger(),
+        clock: new ManualClock(),
+        connectionTtl: 300,
+        maxResponseBytes: 1200,
+        maxScrapeHashes: 64,
+        io,
+      });
+    assert.equal(mk('dgram').ioPath(), 'dgram');
+    assert.equal(mk('auto').ioPath(), haveAddon ? 'batched' : 'dgram');
+    if (!haveAddon) assert.throws(() => mk('batched').ioPath(), /native UDP addon is unavailable/);
+    const a = mk('auto');
+    const port = await a.listen('127.0.0.1', 0);
+    await assert.rejects(mk('auto').listen('127.0.0.1', port), /EADDRINUSE|address already in use/i, 'a taken port is an error');
+    await a.close();
+    const b = mk('auto');
+    assert.equal(await b.listen('127.0.0.1', port), port, 'the port is free again after close');
+    await b.close();
+  });
+});
