@@ -69,6 +69,7 @@ export class UdpTracker {
   private batched: BatchedUdpSocket[] = [];
   private readonly ids: ConnectionIdIssuer;
   private loggedIo = false;
+  private closed = false;
 
   constructor(private readonly o: UdpTrackerOptions) {
     this.ids = new ConnectionIdIssuer(o.secret ?? randomBytes(32), o.connectionTtl);
@@ -89,7 +90,8 @@ export class UdpTracker {
     if (!this.loggedIo) {
       this.loggedIo = true;
       const why = path === 'dgram' && (this.o.io ?? 'auto') === 'auto' ? udpBatchLoadError() : undefined;
-      this.o.log.info({ udpIo: path, ...(why ? { reason: why } : {}) }, `udp tracker I/O: ${path === 'batched' ? 'batched native (recvmmsg/sendmmsg)' : 'node:dgram'}`);
+      const what = path === 'batched' ? 'batched native (recvmmsg/sendmmsg)' : 'node:dgram';
+      this.o.log.info({ udpIo: path, ...(why ? { reason: why } : {}) }, `udp tracker I/O: ${what}`);
     }
     return path === 'batched' ? this.listenBatched(host, port) : this.listenDgram(host, port);
   }
@@ -149,7 +151,10 @@ export class UdpTracker {
     const replier: Replier<RemoteInfo> = {
       // No callback: libuv can then try a synchronous send first; errors reach the socket's
       // 'error' listener.
-      send: (data, to) => sock.send(data, to.port, to.address),
+      // After close, an answer from an async store has nowhere to go (send would throw).
+      send: (data, to) => {
+        if (!this.closed) sock.send(data, to.port, to.address);
+      },
       keep: (to) => to,
     };
     sock.on('message', (msg, rinfo) => {
@@ -166,6 +171,7 @@ export class UdpTracker {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const b of this.batched) b.close();
     this.batched = [];
     await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
@@ -206,9 +212,8 @@ export class UdpTracker {
       const tid = p.transactionId;
       if (a instanceof Promise) {
         const later = r.keep(to);
-        a.then(
-          (ans) => r.send(this.announceAnswer(v6, tid, ans), later),
-          (err: unknown) => this.o.log.error({ err }, 'udp announce failed'),
+        a.then((ans) => r.send(this.announceAnswer(v6, tid, ans), later)).catch((err: unknown) =>
+          this.o.log.error({ err }, 'udp announce failed'),
         );
       } else r.send(this.announceAnswer(v6, tid, a), to);
       return;
@@ -220,9 +225,8 @@ export class UdpTracker {
     const tid = p.transactionId;
     if (s instanceof Promise) {
       const later = r.keep(to);
-      s.then(
-        (ans) => r.send(this.scrapeAnswer(tid, hashes, ans), later),
-        (err: unknown) => this.o.log.error({ err }, 'udp scrape failed'),
+      s.then((ans) => r.send(this.scrapeAnswer(tid, hashes, ans), later)).catch((err: unknown) =>
+        this.o.log.error({ err }, 'udp scrape failed'),
       );
     } else r.send(this.scrapeAnswer(tid, hashes, s), to);
   }
