@@ -79,7 +79,8 @@ export interface KeptAddress {
 }
 
 /**
- * One batched socket. `onDatagram(msg, slot)` is called for each datagram of a batch; `reply`
+ * One batched socket. `onDatagram(msg, slot, flags)` is called for each datagram of a batch (flags
+ * 1: truncated, longer than SLOT_SIZE); `reply`
  * (during that call, with `slot`) or `replyTo` (later, with `keep(slot)`) queue an answer.
  */
 export class BatchedUdpSocket {
@@ -104,7 +105,7 @@ export class BatchedUdpSocket {
     port: number,
     readonly v6: boolean,
     maxResponseBytes: number,
-    private readonly onDatagram: (msg: Buffer, slot: number, flags: number, family: number) => void,
+    private readonly onDatagram: (msg: Buffer, slot: number, flags: number) => void,
     private readonly onError: (err: unknown) => void,
   ) {
     const inBuf = new ArrayBuffer(SLOTS * SLOT_SIZE);
@@ -131,7 +132,7 @@ export class BatchedUdpSocket {
         const o = i * META_WORDS;
         const len = meta[o]!;
         try {
-          this.onDatagram(this.views[i]!.subarray(0, Math.min(len, SLOT_SIZE)), i, meta[o + 1]!, meta[o + 3]!);
+          this.onDatagram(this.views[i]!.subarray(0, Math.min(len, SLOT_SIZE)), i, meta[o + 1]!);
         } catch (err) {
           this.onError(err);
         }
@@ -147,11 +148,17 @@ export class BatchedUdpSocket {
     return this.inMeta[slot * META_WORDS + 2]!;
   }
 
-  /** The source address of the datagram in `slot`: 4 bytes, or 16 (IPv4-mapped ones as 4), freshly allocated. */
-  sourceIp(slot: number): Uint8Array {
+  /**
+   * The source address of the datagram in `slot`: 4 bytes, or 16 (IPv4-mapped ones as 4), freshly
+   * allocated; null for an IPv6 link-local address (fe80::/10), which node:dgram reports with a
+   * zone id and peer-ip.ts refuses: it cannot be reached from elsewhere.
+   */
+  sourceIp(slot: number): Uint8Array | null {
     const b = this.inMetaBytes;
     const o = slot * META_BYTES + 16;
-    if (this.inMeta[slot * META_WORDS + 3] === 4) return b.slice(o, o + 4);
+    const family = this.inMeta[slot * META_WORDS + 3];
+    if (family === 4) return b.slice(o, o + 4);
+    if (family !== 6 || (b[o] === 0xfe && (b[o + 1]! & 0xc0) === 0x80)) return null;
     let mapped = b[o + 10] === 0xff && b[o + 11] === 0xff;
     for (let i = 0; mapped && i < 10; i++) if (b[o + i] !== 0) mapped = false;
     return mapped ? b.slice(o + 12, o + 16) : b.slice(o, o + 16);

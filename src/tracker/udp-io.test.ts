@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { UdpTracker, type UdpIo } from './udp-tracker.js';
-import { loadUdpBatch, SLOTS } from './udp-batch-io.js';
+import { BatchedUdpSocket, loadUdpBatch, SLOTS } from './udp-batch-io.js';
 import { TrackerStats } from '../shared/metrics.js';
 import { silentLogger } from '../shared/log.js';
 import { ManualClock } from '../shared/clock.js';
@@ -301,4 +301,34 @@ describe('UDP I/O selection', () => {
     }
   });
   }
+});
+
+describe('batched socket: source addresses', { skip: haveAddon ? false : 'native addon not built' }, () => {
+  test('IPv4, IPv6, IPv4-mapped, link-local and unknown families', () => {
+    const sock = new BatchedUdpSocket(loadUdpBatch()!, '::1', 0, true, 1200, () => {}, () => {});
+    try {
+      const inner = sock as unknown as { inMeta: Int32Array; inMetaBytes: Uint8Array };
+      const put = (slot: number, family: number, addr: number[]) => {
+        inner.inMeta[slot * 8 + 3] = family;
+        inner.inMetaBytes.fill(0, slot * 32 + 16, slot * 32 + 32);
+        inner.inMetaBytes.set(addr, slot * 32 + 16);
+      };
+      put(0, 4, [10, 1, 2, 3]);
+      assert.deepEqual([...sock.sourceIp(0)!], [10, 1, 2, 3]);
+      const v6 = [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1];
+      put(1, 6, v6);
+      assert.deepEqual([...sock.sourceIp(1)!], v6);
+      put(2, 6, [...new Array<number>(10).fill(0), 0xff, 0xff, 192, 0, 2, 1]);
+      assert.deepEqual([...sock.sourceIp(2)!], [192, 0, 2, 1], 'IPv4-mapped as IPv4');
+      put(3, 6, [0xfe, 0x80, ...new Array<number>(13).fill(0), 1]);
+      assert.equal(sock.sourceIp(3), null, 'link-local refused');
+      put(4, 0, []);
+      assert.equal(sock.sourceIp(4), null, 'unknown family refused');
+      const a = sock.sourceIp(0)!;
+      a[0] = 99;
+      assert.equal(sock.sourceIp(0)![0], 10, 'a fresh copy each time');
+    } finally {
+      sock.close();
+    }
+  });
 });

@@ -107,13 +107,12 @@ export class UdpTracker {
       port,
       v6,
       this.o.maxResponseBytes,
-      (msg, slot, flags, family) => {
+      (msg, slot, flags) => {
         if (flags !== 0) {
           stats.countUdpDrop('too_long');
           return;
         }
-        const ip = family === 4 || family === 6 ? sock.sourceIp(slot) : null;
-        this.handle(msg, v6, ip, sock.sourcePort(slot), replier, slot);
+        this.handle(msg, v6, sock.sourceIp(slot), sock.sourcePort(slot), replier, slot);
       },
       (err) => {
         stats.countUdpDrop('internal_error');
