@@ -360,6 +360,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
             connectionTtl: tc.udp_connection_ttl,
             maxResponseBytes: tc.udp_max_response_bytes,
             maxScrapeHashes: tc.scrape_max_hashes,
+            // Batched native datagram I/O when the optional addon is built (tracker.udp_io).
+            io: tc.udp_io,
             // Tracker nodes sharing swarms share the connection-id key too (derived from the
             // site's secret), so that a UDP load balancer needs no affinity; a lone tracker keeps
             // a per-process secret.
