@@ -19,6 +19,7 @@ import { chromium, type Page } from 'playwright-core';
 import { loadConfig } from '../src/config/index.js';
 import { createEssaim } from '../src/compose.js';
 import { generateDemo } from '../src/site/demo/generate.js';
+import { createApiToken } from '../src/api/tokens.js';
 import type { Site } from '../src/site/site.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,6 +56,8 @@ async function main(): Promise<number> {
       metrics: { enabled: false },
       ledger: { flush_interval: 1 },
       log: { level: 'error' },
+      // Demo members have unverified addresses; the pages are what matter here.
+      joining: { verify_email: false },
     } as never,
   });
   const app = createEssaim(config);
@@ -96,7 +99,13 @@ async function main(): Promise<number> {
       { file: 'account-en.png', path: '/account', locale: 'en', full: true },
       { file: 'profile-en.png', path: `/u/${member.id}`, locale: 'en', full: true },
       { file: 'profile-fr.png', path: `/u/${member.id}`, locale: 'fr', full: true },
+      { file: 'api-tokens-en.png', path: '/account/api', locale: 'en', full: true },
+      { file: 'api-docs-en.png', path: '/api/docs', locale: 'en', full: false },
     ];
+    // Two API tokens, so that the tokens page lists something.
+    const now = Math.floor(Date.now() / 1000);
+    await createApiToken(db, { userId: member.id, kind: 'personal', name: 'Sonarr at home', scopes: ['read'], now: now - 86400 * 3 });
+    await createApiToken(db, { userId: member.id, kind: 'personal', name: 'Upload script', scopes: ['read', 'upload'], now, expiresAt: now + 90 * 86400 });
 
     for (const locale of ['en', 'fr'] as const) {
       const context = await browser.newContext({ viewport: VIEWPORT, locale: locale === 'en' ? 'en-GB' : 'fr-FR', deviceScaleFactor: 1 });

@@ -5,7 +5,7 @@ export const messages = defineMessages({
   en: {
     'apitokens.nav': 'API tokens',
     'apitokens.title': 'API tokens',
-    'apitokens.intro': 'Programs use a personal token to act for you: Prowlarr, Jackett, Sonarr or Radarr (Torznab), tools written for T411 or UNIT3D, and scripts using the JSON API. A token gives no access to your account settings or your password.',
+    'apitokens.intro': 'Programs use a personal token to act for you: Prowlarr, Sonarr or Radarr (Torznab), tools written for T411 or UNIT3D, and scripts using the JSON API. A token gives no access to your account settings or your password.',
     'apitokens.docs': 'API reference',
     'apitokens.endpoint.json': 'JSON API',
     'apitokens.endpoint.torznab': 'Torznab (Prowlarr, Sonarr, Radarr)',
@@ -49,7 +49,7 @@ export const messages = defineMessages({
   fr: {
     'apitokens.nav': 'Jetons d’API',
     'apitokens.title': 'Jetons d’API',
-    'apitokens.intro': 'Les programmes utilisent un jeton personnel pour agir en votre nom : Prowlarr, Jackett, Sonarr ou Radarr (Torznab), les outils écrits pour T411 ou UNIT3D, et les scripts qui utilisent l’API JSON. Un jeton ne donne accès ni aux réglages de votre compte ni à votre mot de passe.',
+    'apitokens.intro': 'Les programmes utilisent un jeton personnel pour agir en votre nom : Prowlarr, Sonarr ou Radarr (Torznab), les outils écrits pour T411 ou UNIT3D, et les scripts qui utilisent l’API JSON. Un jeton ne donne accès ni aux réglages de votre compte ni à votre mot de passe.',
     'apitokens.docs': 'Référence de l’API',
     'apitokens.endpoint.json': 'API JSON',
     'apitokens.endpoint.torznab': 'Torznab (Prowlarr, Sonarr, Radarr)',
