@@ -17,7 +17,7 @@ import type { InfoHash } from '../src/shared/types.js';
 import { MemoryPeerStore } from '../src/swarm/memory-peer-store.js';
 import type { PeerStore, PeerStoreOptions } from '../src/swarm/peer-store.js';
 import { RedisPeerStore, bucketKeys, scriptKeys } from '../src/swarm/redis-peer-store.js';
-import { REDIS_SKIP, countKeys, deleteKeys, randomPrefix, startRedisCluster, testRedisUrl, type TestCluster } from '../src/swarm/redis-testing.js';
+import { REDIS_SKIP, contractStore, countKeys, deleteKeys, randomPrefix, startRedisCluster, testRedisUrl, type TestCluster } from '../src/swarm/redis-testing.js';
 import { announceOf, hash, ip6, peerStoreContract } from './peer-store.contract.js';
 
 const started = testRedisUrl() === null ? { skip: REDIS_SKIP } : await startRedisCluster();
@@ -43,23 +43,7 @@ if ('skip' in started) {
   });
 
   function make(opts: PeerStoreOptions): PeerStore {
-    const keyPrefix = randomPrefix();
-    prefixes.add(keyPrefix);
-    const store = new RedisPeerStore(redis, { ...opts, keyPrefix });
-    return {
-      announce: (a) => store.announce(a),
-      scrape: (h) => store.scrape(h),
-      sweep: (t) => store.sweep(t),
-      forEachSwarm: (fn) => store.forEachSwarm(fn),
-      stats: () => store.stats(),
-      dropSwarm: (h) => store.dropSwarm(h),
-      async close() {
-        await store.checkInvariants();
-        await store.close();
-        await deleteKeys(redis, keyPrefix);
-        prefixes.delete(keyPrefix);
-      },
-    };
+    return contractStore(redis, opts, prefixes);
   }
 
   peerStoreContract('RedisPeerStore on a 3-master Redis Cluster', make);

@@ -86,12 +86,15 @@ import type { InfoHash } from '../shared/types.js';
 import type {
   AnnounceOutcome,
   PeerAnnounce,
+  PeerSnapshot,
   PeerStore,
   PeerStoreOptions,
   StoreStats,
   SwarmCounts,
   SweepResult,
 } from './peer-store.js';
+
+export type { PeerSnapshot };
 
 const NIL = 0xffffffff;
 
@@ -181,18 +184,6 @@ export interface MemoryPeerStoreOptions extends PeerStoreOptions {
   initialSwarmCapacity?: number;
 }
 
-/** A peer as seen by `dumpSwarm` (diagnostics and tests; allocates). */
-export interface PeerSnapshot {
-  userId: number;
-  peerId: Uint8Array;
-  ip: Uint8Array;
-  port: number;
-  seeder: boolean;
-  completed: boolean;
-  uploaded: number;
-  downloaded: number;
-  lastAnnounce: number;
-}
 
 function pow2AtLeast(n: number, min: number): number {
   let c = min;

@@ -123,6 +123,19 @@ export interface PeerStore {
   close(): MaybePromise<void>;
 }
 
+/** A peer as seen by `dumpSwarm` of either store (diagnostics and tests; allocates). */
+export interface PeerSnapshot {
+  userId: number;
+  peerId: Uint8Array;
+  ip: Uint8Array;
+  port: number;
+  seeder: boolean;
+  completed: boolean;
+  uploaded: number;
+  downloaded: number;
+  lastAnnounce: number;
+}
+
 export interface PeerStoreOptions {
   /** Most peers one user may have in one swarm (private mode; ignored for user 0). */
   maxPeersPerUser: number;

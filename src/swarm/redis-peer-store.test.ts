@@ -31,7 +31,7 @@ import {
   swarmKeys,
   type RedisPeerStoreOptions,
 } from './redis-peer-store.js';
-import { REDIS_SKIP, countKeys, deleteKeys, randomPrefix, testRedisUrl } from './redis-testing.js';
+import { REDIS_SKIP, contractStore, countKeys, deleteKeys, randomPrefix, testRedisUrl } from './redis-testing.js';
 
 const url = testRedisUrl();
 const require = createRequire(import.meta.url);
@@ -67,23 +67,7 @@ if (url === null) {
 
   /** A store on a fresh prefix; close() checks the invariants, then deletes the keys. */
   function make(opts: PeerStoreOptions, extra: Partial<RedisPeerStoreOptions> = {}): PeerStore {
-    const keyPrefix = randomPrefix();
-    prefixes.add(keyPrefix);
-    const store = new RedisPeerStore(redis, { ...opts, keyPrefix, ...extra });
-    return {
-      announce: (a) => store.announce(a),
-      scrape: (h) => store.scrape(h),
-      sweep: (t) => store.sweep(t),
-      forEachSwarm: (fn) => store.forEachSwarm(fn),
-      stats: () => store.stats(),
-      dropSwarm: (h) => store.dropSwarm(h),
-      async close() {
-        await store.checkInvariants();
-        await store.close();
-        await deleteKeys(redis, keyPrefix);
-        prefixes.delete(keyPrefix);
-      },
-    };
+    return contractStore(redis, { ...opts, ...extra }, prefixes);
   }
 
   peerStoreContract('RedisPeerStore (standalone: one call per announce)', (opts) => make(opts));

@@ -111,6 +111,7 @@ import type { InfoHash } from '../shared/types.js';
 import type {
   AnnounceOutcome,
   PeerAnnounce,
+  PeerSnapshot,
   PeerStore,
   PeerStoreOptions,
   StoreStats,
@@ -154,18 +155,6 @@ export interface RedisPeerStoreOptions extends PeerStoreOptions {
   creditInStore?: boolean;
 }
 
-/** A peer as seen by `dumpSwarm` (diagnostics and tests). */
-export interface RedisPeerSnapshot {
-  userId: number;
-  peerId: Uint8Array;
-  ip: Uint8Array;
-  port: number;
-  seeder: boolean;
-  completed: boolean;
-  uploaded: number;
-  downloaded: number;
-  lastAnnounce: number;
-}
 
 type Reply = Array<number | Buffer | Reply>;
 
@@ -606,10 +595,10 @@ export class RedisPeerStore implements PeerStore {
   }
 
   /** The peers of a swarm, seeders then leechers in round-robin order (diagnostics, tests). */
-  async dumpSwarm(infoHash: InfoHash): Promise<RedisPeerSnapshot[]> {
+  async dumpSwarm(infoHash: InfoHash): Promise<PeerSnapshot[]> {
     if (!HEX40.test(infoHash)) return [];
     const [, p, s, l] = swarmKeys(this.prefix, infoHash.toLowerCase());
-    const out: RedisPeerSnapshot[] = [];
+    const out: PeerSnapshot[] = [];
     for (const z of [s!, l!]) {
       const members = await this.redis.zrangeBuffer(z, 0, -1);
       if (members.length === 0) continue;
@@ -719,7 +708,7 @@ function globEscape(s: string): string {
 }
 
 /** Decodes a peer key and record. */
-export function decodePeer(key: Buffer, rec: Buffer): RedisPeerSnapshot {
+export function decodePeer(key: Buffer, rec: Buffer): PeerSnapshot {
   const f = rec[0]!;
   const addr = rec.subarray(21);
   const ipLen = addr.length - 2;

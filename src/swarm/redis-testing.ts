@@ -15,6 +15,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
+import type { PeerStore } from './peer-store.js';
+import { RedisPeerStore, type RedisPeerStoreOptions } from './redis-peer-store.js';
 
 export const REDIS_SKIP = 'ESSAIM_TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/0): Redis tests skipped';
 
@@ -180,4 +182,29 @@ function readLog(dir: string, port: number): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * A RedisPeerStore on a fresh prefix seen through the PeerStore port, for the contract suite: its
+ * close() checks the store's invariants, closes it and deletes its keys. The prefix is kept in
+ * `prefixes` until then, so that an `after` hook can clean up after a failed test.
+ */
+export function contractStore(redis: Redis | Cluster, opts: RedisPeerStoreOptions, prefixes: Set<string>): PeerStore {
+  const keyPrefix = randomPrefix();
+  prefixes.add(keyPrefix);
+  const store = new RedisPeerStore(redis, { ...opts, keyPrefix });
+  return {
+    announce: (a) => store.announce(a),
+    scrape: (h) => store.scrape(h),
+    sweep: (t) => store.sweep(t),
+    forEachSwarm: (fn) => store.forEachSwarm(fn),
+    stats: () => store.stats(),
+    dropSwarm: (h) => store.dropSwarm(h),
+    async close() {
+      await store.checkInvariants();
+      await store.close();
+      await deleteKeys(redis, keyPrefix);
+      prefixes.delete(keyPrefix);
+    },
+  };
 }
