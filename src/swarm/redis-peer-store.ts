@@ -407,7 +407,7 @@ export class RedisPeerStore implements PeerStore {
    * HMGET on many keys in one round trip: a pipeline on standalone Redis; on a cluster, commands
    * issued together (auto-pipelined per node by the client when enabled).
    */
-  private async hmgetMany(keys: string[], fields: string[]): Promise<Array<Array<string | null>>> {
+  private async hmgetMany(keys: string[], fields: readonly string[]): Promise<Array<Array<string | null>>> {
     if (keys.length === 0) return [];
     if (!isCluster(this.redis)) {
       const pl = this.redis.pipeline();
@@ -486,30 +486,40 @@ export class RedisPeerStore implements PeerStore {
     }
   }
 
+  /**
+   * The swarms of one bucket's index, a page of hashes at a time, each once (ZSCAN may repeat an
+   * entry), with the given fields of each swarm's meta hash (null fields: the swarm is gone).
+   */
+  private async *bucketSwarms(ik: string, fields: readonly string[]): AsyncGenerator<Array<[string, Array<string | null>]>> {
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, items] = await this.redis.zscan(ik, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      const hexes: string[] = [];
+      for (let i = 0; i < items.length; i += 2) {
+        const h = items[i]!;
+        if (!seen.has(h)) {
+          seen.add(h);
+          hexes.push(h);
+        }
+      }
+      const res = await this.hmgetMany(
+        hexes.map((h) => swarmKeys(this.prefix, h)[0]!),
+        fields,
+      );
+      yield hexes.map((h, k) => [h, res[k]!]);
+    } while (cursor !== '0');
+  }
+
   async forEachSwarm(fn: (infoHash: InfoHash, counts: SwarmCounts) => void): Promise<void> {
     for (const [ik] of this.bkeys) {
-      const seen = new Set<string>();
-      let cursor = '0';
-      do {
-        const [next, items] = await this.redis.zscan(ik, cursor, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        const hexes: string[] = [];
-        for (let i = 0; i < items.length; i += 2) {
-          const h = items[i]!;
-          if (!seen.has(h)) {
-            seen.add(h);
-            hexes.push(h);
-          }
+      for await (const page of this.bucketSwarms(ik, ['S', 'L', 'D'])) {
+        for (const [h, c] of page) {
+          if (c[0] === null) continue; // an index entry whose swarm is gone
+          fn(h as InfoHash, { complete: Number(c[0]), incomplete: Number(c[1] ?? 0), downloaded: Number(c[2] ?? 0) });
         }
-        const res = await this.hmgetMany(
-          hexes.map((h) => swarmKeys(this.prefix, h)[0]!),
-          ['S', 'L', 'D'],
-        );
-        res.forEach((c, k) => {
-          if (c[0] === null) return; // an index entry whose swarm is gone
-          fn(hexes[k] as InfoHash, { complete: Number(c[0]), incomplete: Number(c[1] ?? 0), downloaded: Number(c[2] ?? 0) });
-        });
-      } while (cursor !== '0');
+      }
     }
   }
 
@@ -565,30 +575,15 @@ export class RedisPeerStore implements PeerStore {
       let s = 0;
       let v = 0;
       let w = 0;
-      const seen = new Set<string>();
-      let cursor = '0';
-      do {
-        const [next, items] = await this.redis.zscan(ik, cursor, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        const hexes: string[] = [];
-        for (let i = 0; i < items.length; i += 2) {
-          if (!seen.has(items[i]!)) {
-            seen.add(items[i]!);
-            hexes.push(items[i]!);
-          }
-        }
-        const res = await this.hmgetMany(
-          hexes.map((h) => swarmKeys(this.prefix, h)[0]!),
-          ['S', 'L', 'V'],
-        );
-        for (const c of res) {
+      for await (const page of this.bucketSwarms(ik, ['S', 'L', 'V'])) {
+        for (const [, c] of page) {
           if (c[0] === null) continue;
           w++;
           s += Number(c[0]);
           n += Number(c[0]) + Number(c[1] ?? 0);
           v += Number(c[2] ?? 0);
         }
-      } while (cursor !== '0');
+      }
       await this.redis.hset(ck, 'n', n, 's', s, 'v', v, 'w', w);
     }
     return this.stats();

@@ -56,28 +56,14 @@ export interface TorrentJson {
 }
 
 /** What a Torrent is made of (a listing row, or a torrent row with its uploader resolved). */
-export interface TorrentSource {
-  id: number;
-  name: string;
-  slug: string | null;
-  size: number;
-  status: TorrentStatus;
-  created_at: number;
-  seeders: number;
-  leechers: number;
-  times_completed: number;
-  comment_count: number;
-  file_count: number;
-  verified: 0 | 1;
-  category_id: number | null;
-  info_hash_v1: string | null;
-  info_hash_v2: string | null;
-  upload_factor: number;
-  download_factor: number;
-  factors_until: number | null;
+export type TorrentSource = Pick<
+  ListingRow,
+  | 'id' | 'name' | 'slug' | 'size' | 'status' | 'created_at' | 'seeders' | 'leechers' | 'times_completed' | 'comment_count'
+  | 'file_count' | 'verified' | 'category_id' | 'info_hash_v1' | 'info_hash_v2' | 'upload_factor' | 'download_factor' | 'factors_until'
+> & {
   /** Null when not shown (anonymous) or gone. */
   uploader: { id: number; username: string } | null;
-}
+};
 
 export function downloadUrl(site: Site, id: number): string {
   return `${site.publicUrl}/api/v1/torrents/${id}/download`;
