@@ -17,12 +17,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.js';
 import { Aria2, makePayload, makeTorrent, requireBinaries, tempDir } from '../helpers/clients.js';
 import { Essaim, essaimUnavailable } from '../helpers/essaim.js';
 import { formatRecords, HttpAnnounceProxy, reportedTotals, type AnnounceRecord } from '../helpers/announce.js';
 import { waitFor } from '../helpers/process.js';
+import { createTestSchema } from '../helpers/pg-schema.js';
 
 const pgUrl = process.env.ESSAIM_TEST_PG_URL;
 const redisUrl = process.env.ESSAIM_TEST_REDIS_URL;
@@ -38,14 +38,9 @@ test('two web nodes and two tracker nodes on PostgreSQL and Redis; a tracker nod
   if (why) return t.skip(why);
 
   // A schema of its own in the test database, and a Redis key prefix of its own.
-  const schema = `essaim_cluster_${randomBytes(5).toString('hex')}`;
-  const dbUrl = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
-  await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-  t.after(async () => {
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
-    await admin.close();
-  });
+  const testSchema = await createTestSchema(pgUrl!, 'cluster');
+  t.after(() => testSchema.drop());
+  const dbUrl = testSchema.url;
   const prefix = `essaim-cluster-${randomBytes(4).toString('hex')}:`;
   const shared = {
     ESSAIM_DATABASE__URL: dbUrl,

@@ -12,27 +12,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/index.js';
 import { createEssaim, type Essaim, type Listening } from '../../src/compose.js';
-import { openDatabase } from '../../src/db/database.js';
+import { createTestSchema, type TestSchema } from '../helpers/pg-schema.js';
 import { udpAnnouncePacket, udpConnectPacket, UdpTrackerClient } from '../helpers/announce.js';
 
 const pgUrl = process.env.ESSAIM_TEST_PG_URL;
 const redisUrl = process.env.ESSAIM_TEST_REDIS_URL;
 
 describe('two tracker nodes on one Redis store', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL' }, () => {
-  const schema = `essaim_tn_${randomBytes(5).toString('hex')}`;
+  let testSchema: TestSchema;
   const prefix = `essaim-tn-${randomBytes(4).toString('hex')}:`;
   const nodes: Essaim[] = [];
   const listening: Listening[] = [];
   const dirs: string[] = [];
 
   before(async () => {
-    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
-    await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-    await admin.close();
-    const dbUrl = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    testSchema = await createTestSchema(pgUrl!, 'tn');
+    const dbUrl = testSchema.url;
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'essaim-tn-'));
       dirs.push(dataDir);
@@ -55,9 +52,7 @@ describe('two tracker nodes on one Redis store', { skip: pgUrl && redisUrl ? fal
 
   after(async () => {
     for (const n of nodes) await n.stop();
-    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
-    await admin.close();
+    await testSchema?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 

@@ -12,14 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/index.js';
 import { createEssaim, type Essaim } from '../../src/compose.js';
-import { openDatabase } from '../../src/db/database.js';
 import { createUser } from '../../src/db/user.repository.js';
 import { hashPassword } from '../../src/site/passwords.js';
 import { invalidateCatalogue, loadCatalogue } from '../../src/site/catalogue/catalogue.js';
 import { Browser } from '../helpers/site.js';
+import { createTestSchema, type TestSchema } from '../helpers/pg-schema.js';
 
 const pgUrl = process.env.ESSAIM_TEST_PG_URL;
 const redisUrl = process.env.ESSAIM_TEST_REDIS_URL;
@@ -34,7 +33,7 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promi
 }
 
 describe('two web nodes', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL' }, () => {
-  const schema = `essaim_mn_${randomBytes(5).toString('hex')}`;
+  let testSchema: TestSchema;
   const prefix = `essaim-mn-${randomBytes(4).toString('hex')}:`;
   const dirs: string[] = [];
   const nodes: Essaim[] = [];
@@ -42,10 +41,8 @@ describe('two web nodes', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST
   let dbUrl = '';
 
   before(async () => {
-    dbUrl = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
-    await sql`create schema ${sql.id(schema)}`.execute(admin.db);
-    await admin.close();
+    testSchema = await createTestSchema(pgUrl!, 'mn');
+    dbUrl = testSchema.url;
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'essaim-mn-'));
       dirs.push(dataDir);
@@ -75,9 +72,7 @@ describe('two web nodes', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST
 
   after(async () => {
     for (const n of nodes) await n.stop();
-    const admin = await openDatabase(pgUrl!, { dataDir: tmpdir(), poolSize: 1 });
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
-    await admin.close();
+    await testSchema?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
