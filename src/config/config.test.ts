@@ -380,6 +380,20 @@ describe('describeConfig and docs', () => {
     assert.match(text, /\ntrusted_proxies = \[\] {2}# list of strings; default \[\]\n/);
   });
 
+  it('never prints a password given inside a URL', () => {
+    const env = {
+      ESSAIM_DATABASE__URL: 'postgres://essaim:db-secret-1@db.example:5432/essaim',
+      ESSAIM_REDIS__URL: 'redis://:redis-secret-2@cache.example:6379/0',
+      ESSAIM_MAIL__SMTP_URL: 'smtp://mailer:smtp-secret-3@mail.example:587',
+    };
+    const { config, sources } = loadConfigWithSources({ cwd: dir(), env });
+    const text = formatConfigListing(config, sources);
+    for (const secret of ['db-secret-1', 'redis-secret-2', 'smtp-secret-3']) assert.ok(!text.includes(secret), `${secret} is not printed`);
+    assert.match(text, /\nurl = "postgres:\/\/essaim:<redacted>@db\.example:5432\/essaim"/);
+    assert.match(text, /\nurl = "redis:\/\/:<redacted>@cache\.example:6379\/0"/);
+    assert.match(text, /\nsmtp_url = "smtp:\/\/mailer:<redacted>@mail\.example:587"/);
+  });
+
   it('docs/configuration.md is up to date with the schema', () => {
     const path = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
     const md = readFileSync(path, 'utf8');

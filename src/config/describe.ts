@@ -60,6 +60,11 @@ export function describeType(f: Field): string {
   }
 }
 
+/** `scheme://user:password@host...` with the password replaced by `<redacted>`; other strings unchanged. */
+export function redactUrlPassword(s: string): string {
+  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:<redacted>@');
+}
+
 /** A value as it would be written in essaim.toml: strings quoted, lists in brackets. */
 export function formatConfigValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -81,7 +86,9 @@ export function formatConfigListing(config: Config, sources?: ReadonlyMap<string
       lines.push(`[${s}]`);
       section = s;
     }
-    const value = formatConfigValue(d.value);
+    // Passwords inside URLs (database.url, redis.url, mail.smtp_url) are not printed: the listing
+    // is the kind of text that ends up pasted into a bug report.
+    const value = formatConfigValue(typeof d.value === 'string' ? redactUrlPassword(d.value) : d.value);
     const dflt = formatConfigValue(d.default);
     const notes = [d.type, `default ${dflt}`];
     const source = sources?.get(d.key);
