@@ -4,6 +4,9 @@
  * UDP, and a UDP connection id issued by node A is accepted by node B (the nodes derive the
  * connection-id key from the site's shared secret, so a UDP load balancer needs no affinity).
  *
+ * Also: a web node's changes (a new member and torrent, a rotated passkey) reach a tracker node
+ * through the change bus.
+ *
  * Runs when ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL are set (`npm run test:pg`).
  */
 import assert from 'node:assert/strict';
@@ -14,6 +17,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { createEssaim, type Essaim, type Listening } from '../../src/compose.js';
+import { registerTorrent } from '../../src/db/torrent.repository.js';
+import { createUser, rotatePasskey } from '../../src/db/user.repository.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg-schema.js';
 import { udpAnnouncePacket, udpConnectPacket, UdpTrackerClient } from '../helpers/announce.js';
 
@@ -94,3 +99,81 @@ function udpTarget(l: Listening): [string, number] {
   const u = new URL(l.udpTracker![0]!);
   return [u.hostname, Number(u.port)];
 }
+
+/**
+ * A web node and a tracker node (private mode, the tracker's periodic reload an hour away): a
+ * member and a torrent made on the web node are known to the tracker node within seconds, through
+ * the change bus; a passkey rotated on the web node is refused there at once.
+ */
+describe('changes from a web node reach a tracker node', { skip: pgUrl && redisUrl ? false : 'needs ESSAIM_TEST_PG_URL and ESSAIM_TEST_REDIS_URL' }, () => {
+  const prefix = `essaim-tc-${randomBytes(4).toString('hex')}:`;
+  let testSchema: TestSchema;
+  let web: Essaim;
+  let tracker: Essaim;
+  let trackerUrl = '';
+  const dirs: string[] = [];
+
+  before(async () => {
+    testSchema = await createTestSchema(pgUrl!, 'tc');
+    const make = (roles: { web: boolean; tracker: boolean }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'essaim-tc-'));
+      dirs.push(dataDir);
+      const config = loadConfig({
+        env: {},
+        overrides: {
+          server: { data_dir: dataDir },
+          web: { port: 0 },
+          database: { url: testSchema.url, pool_size: 2 },
+          redis: { url: redisUrl, key_prefix: prefix },
+          metrics: { enabled: false },
+          tracker: { mode: 'private', store: 'redis', http_port: 0, udp_enabled: false, access_refresh_interval: 3600 },
+          joining: { verify_email: false },
+          log: { level: 'warn' },
+        } as never,
+      });
+      return createEssaim(config, roles);
+    };
+    web = make({ web: true, tracker: false });
+    await web.start();
+    tracker = make({ web: false, tracker: true });
+    trackerUrl = (await tracker.start()).httpTracker!;
+  });
+
+  after(async () => {
+    await tracker?.stop();
+    await web?.stop();
+    await testSchema?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const announce = async (passkey: string, infoHash: Buffer): Promise<string> => {
+    const pct = (b: Buffer) => [...b].map((x) => '%' + x.toString(16).padStart(2, '0')).join('');
+    const q = `?info_hash=${pct(infoHash)}&peer_id=${pct(randomBytes(20))}&port=7100&uploaded=0&downloaded=0&left=10&compact=1&event=started`;
+    return Buffer.from(await (await fetch(`${trackerUrl}/${passkey}/announce${q}`)).arrayBuffer()).toString('latin1');
+  };
+  const eventually = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`within 5 s: ${what}`);
+  };
+
+  it('a new member and torrent, then a rotated passkey', async () => {
+    const db = web.db();
+    const now = Math.floor(Date.now() / 1000);
+    const infoHash = randomBytes(20);
+    const user = await createUser(db, { username: 'bus-member', now });
+    const torrent = await registerTorrent(db, { name: 'bus torrent', infoHashV1: infoHash.toString('hex'), now });
+    // Unknown to the tracker node until the web node says so.
+    assert.match(await announce(user.passkey, infoHash), /failure reason/);
+    await web.site().tracker.userChanged(user.id);
+    await web.site().tracker.torrentChanged(torrent.id);
+    await eventually('the tracker node accepts the new member on the new torrent', async () => !(await announce(user.passkey, infoHash)).includes('failure reason'));
+    const fresh = await rotatePasskey(db, user.id, now);
+    await web.site().tracker.userChanged(user.id, user.passkey);
+    await eventually('the old passkey is refused', async () => (await announce(user.passkey, infoHash)).includes('failure reason'));
+    await eventually('the new passkey is accepted', async () => !(await announce(fresh, infoHash)).includes('failure reason'));
+  });
+});
