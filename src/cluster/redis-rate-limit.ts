@@ -81,22 +81,7 @@ export class RedisRateLimiter implements RateLimiter {
     return false;
   }
 
-  /**
-   * Like `blocked`, but asks Redis first: for the checks that must see the other nodes' hits
-   * before the first local one (a login throttled on another node).
-   */
-  async blockedShared(key: string, limit: number, windowSeconds: number, now: number): Promise<boolean> {
-    const w = this.window(key, windowSeconds, now);
-    try {
-      const v = await this.redis.get(this.redisKey(key, w.start));
-      const n = Number(v);
-      if (v !== null && Number.isFinite(n) && n > w.count) w.count = n;
-    } catch (err) {
-      this.failed(err);
-    }
-    return w.count >= limit;
-  }
-
+  /** Reads the shared counts of `keys` from Redis into this node's view (before a decision that must see every node's hits). */
   async sync(keys: readonly string[], windowSeconds: number, now: number): Promise<void> {
     const ws = keys.map((k) => this.window(k, windowSeconds, now));
     try {
