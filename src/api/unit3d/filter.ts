@@ -31,7 +31,7 @@
 import { loadCatalogue } from '../../site/catalogue/catalogue.js';
 import { findUserByUsername } from '../../db/user.repository.js';
 import type { User } from '../../db/schema.js';
-import { activeWindows, effectiveFactors } from '../../site/rules/freeleech.js';
+import { tokenTorrentIds, windowFactors } from '../../site/rules/freeleech.js';
 import { formatQuery, type QueryNode } from '../../site/search/query.js';
 import { searchWords } from '../../site/search/normalize.js';
 import { searchTorrents, DEFAULT_COUNT_CAP, type FactorBand, type ListingRow, type SearchInput, type SortKey, type SortOrder } from '../../site/search/search.js';
@@ -375,12 +375,8 @@ export async function runFilter(site: Site, user: User, spec: FilterSpec): Promi
   };
   if (spec.free !== null || spec.doubleup) {
     const now = site.now();
-    const windows = await activeWindows(db, now);
-    const siteWide = effectiveFactors({ upload_factor: 1, download_factor: 1, factors_until: null }, windows, false, now);
-    const tokens =
-      spec.free === null
-        ? []
-        : (await db.selectFrom('freeleech_token_use').select('torrent_id').where('user_id', '=', user.id).where('expires_at', '>', now).execute()).map((t) => t.torrent_id);
+    const siteWide = await windowFactors(db, now);
+    const tokens = spec.free === null ? [] : await tokenTorrentIds(db, user.id, now);
     const bounds = factorBounds(spec, siteWide, tokens);
     if (bounds === null) return EMPTY;
     Object.assign(input, bounds, { now });

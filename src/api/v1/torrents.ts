@@ -10,7 +10,7 @@ import { formatTorrentError } from '../../metainfo/messages.js';
 import { loadCatalogue, type Catalogue } from '../../site/catalogue/catalogue.js';
 import { isBookmarked } from '../../site/members/bookmarks.js';
 import { listingRows, searchTorrents, type ListingRow, type SearchInput, type SortKey, type SortOrder } from '../../site/search/search.js';
-import { activeWindows, effectiveFactors } from '../../site/rules/freeleech.js';
+import { tokenTorrentIds, windowFactors } from '../../site/rules/freeleech.js';
 import type { Site } from '../../site/site.js';
 import { listTorrentFiles, liveCounts, showUploader, withLiveCounts } from '../../site/torrents/read.js';
 import { uploadTorrent, type UploadProblem } from '../../site/torrents/upload.js';
@@ -113,11 +113,8 @@ export interface ListQueryValue {
 /** `freeleech=true` as search bounds: nothing to filter under a site-wide freeleech window. */
 async function freeleechBounds(site: Site, user: User): Promise<Pick<SearchInput, 'downloadFactorAtMost' | 'freeTorrentIds' | 'now'>> {
   const now = site.now();
-  const windows = await activeWindows(site.db, now);
-  const siteWide = effectiveFactors({ upload_factor: 1, download_factor: 1, factors_until: null }, windows, false, now);
-  if (siteWide.download === 0) return {};
-  const tokens = await site.db.selectFrom('freeleech_token_use').select('torrent_id').where('user_id', '=', user.id).where('expires_at', '>', now).execute();
-  return { downloadFactorAtMost: 0, freeTorrentIds: tokens.map((t) => t.torrent_id), now };
+  if ((await windowFactors(site.db, now)).download === 0) return {};
+  return { downloadFactorAtMost: 0, freeTorrentIds: await tokenTorrentIds(site.db, user.id, now), now };
 }
 
 /** `['1,2', '3']` → [1, 2, 3] (the schema has checked the shape). */

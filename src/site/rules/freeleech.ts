@@ -57,6 +57,17 @@ export interface SiteFactors {
   until: number;
 }
 
+/** The factors every member gets from the site-wide windows in force at `now` (1 and 1 without one); not cached. */
+export async function windowFactors(db: Kysely<Database>, now: number): Promise<{ upload: number; download: number }> {
+  return effectiveFactors({ upload_factor: 1, download_factor: 1, factors_until: null }, await activeWindows(db, now), false, now);
+}
+
+/** The torrents on which the member has a freeleech token in force at `now`. */
+export async function tokenTorrentIds(db: Kysely<Database>, userId: number, now: number): Promise<number[]> {
+  const rows = await db.selectFrom('freeleech_token_use').select('torrent_id').where('user_id', '=', userId).where('expires_at', '>', now).execute();
+  return rows.map((r) => r.torrent_id);
+}
+
 const siteFactorsCache = new WeakMap<object, { at: number; value: SiteFactors | null }>();
 
 /**
