@@ -6,7 +6,7 @@
 //   filter    only files whose path contains one of the given strings
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const args = process.argv.slice(2);
 const env = { ...process.env };
@@ -32,8 +32,45 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
-  stdio: 'inherit',
+// The TAP stream goes to our stdout as it comes, and is kept: when something failed, the failures
+// themselves (not the tests cancelled because a parent failed, nor suites whose children failed)
+// are printed again at the very end, where a log that keeps only its tail still shows them.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  stdio: ['ignore', 'pipe', 'inherit'],
   env,
 });
-process.exit(r.status ?? 1);
+const chunks = [];
+child.stdout.on('data', (c) => {
+  chunks.push(c);
+  process.stdout.write(c);
+});
+child.on('close', (code, signal) => {
+  const status = code ?? (signal ? 1 : 0);
+  if (status !== 0) {
+    const digest = failureDigest(Buffer.concat(chunks).toString('utf8'));
+    if (digest.length > 0) process.stdout.write(`\n# failures, repeated from above:\n${digest.join('\n')}\n`);
+  }
+  process.exit(status);
+});
+
+/** The "not ok" entries of a TAP stream with their YAML blocks, but for cascades. */
+function failureDigest(tap) {
+  const lines = tap.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const block = [lines[i]];
+    let j = i + 1;
+    if (lines[j]?.trim() === '---') {
+      for (; j < lines.length; j++) {
+        block.push(lines[j]);
+        if (j > i + 1 && lines[j].trim() === '...') break;
+      }
+    }
+    const text = block.join('\n');
+    if (/failureType: '(cancelledByParent|subtestsFailed)'/.test(text)) continue;
+    out.push(...block.slice(0, 60).map((l) => `#| ${l}`));
+  }
+  return out;
+}
