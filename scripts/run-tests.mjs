@@ -6,6 +6,7 @@
 //   filter    only files whose path contains one of the given strings
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 
 const args = process.argv.slice(2);
