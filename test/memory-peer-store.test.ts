@@ -262,7 +262,7 @@ function cmdArb(hashes: number, users: number, pids: number, maxAge: number): fc
     v: fc.nat(3),
     left: fc.constantFrom(0, 0, 1, 1000),
     event: fc.constantFrom<AnnounceEvent>('none', 'none', 'none', 'started', 'completed', 'stopped', 'paused'),
-    up: fc.oneof(fc.nat(1000), fc.constant(2 ** 40 + 3)),
+    up: fc.oneof(fc.nat(1000), fc.constant(2 ** 40 + 3), fc.constant(Number.MAX_SAFE_INTEGER)),
     down: fc.nat(1000),
     numwant: fc.oneof(fc.nat(4), fc.nat(60)),
     ids: fc.boolean(),

@@ -34,12 +34,14 @@ function req(n: number, over: Partial<PeerAnnounce> = {}): PeerAnnounce {
 }
 
 describe('MemoryPeerStore internals', () => {
-  it('keeps a peer in a 64-byte record and a swarm in 48 bytes', () => {
-    assert.equal(PEER_SLOT_BYTES, 64);
+  it('keeps a peer in a 52-byte record and a swarm in 48 bytes', () => {
+    assert.equal(PEER_SLOT_BYTES, 52);
     const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 1024, initialSwarmCapacity: 256 });
     // slab + peer table (1024 / 0.75 -> 2048 buckets) + swarm records + swarm table (256 / 0.75 -> 512)
     // + the 64-slot selection scratch.
-    assert.equal(s.typedBytes(), 1024 * 64 + 2048 * 4 + 256 * 48 + 512 * 4 + 64 * 4);
+    // + the entry arena: empty until the first peer, but for its free-list heads.
+    assert.ok(s.entryArenaBytes() < 1024, `entry arena of an empty store: ${s.entryArenaBytes()} bytes`);
+    assert.equal(s.typedBytes(), 1024 * 52 + 2048 * 4 + 256 * 48 + 512 * 4 + 64 * 4 + s.entryArenaBytes());
   });
 
   it('grows by doubling and stays consistent', () => {
@@ -68,7 +70,9 @@ describe('MemoryPeerStore internals', () => {
     // records and 64 buckets.
     const v6 = Math.ceil(5000 / 9);
     const v6cap = 64 * 2 ** Math.ceil(Math.log2(v6 / 64));
-    assert.equal(s.typedBytes(), 8192 * 64 + 8192 * 4 + 64 * 48 + 64 * 4 + v6cap * 22 + 64 * 4);
+    // + the entry arena: 10 bytes per entry, blocks rounded up to a size class, growth slack.
+    assert.ok(s.entryArenaBytes() <= 5000 * 10 * 2, `entry arena: ${s.entryArenaBytes()} bytes for 5000 peers`);
+    assert.equal(s.typedBytes(), 8192 * 52 + 8192 * 4 + 64 * 48 + 64 * 4 + v6cap * 22 + 64 * 4 + s.entryArenaBytes());
   });
 
   it('counts a user’s peers in a swarm from the probe run, across many users', () => {
