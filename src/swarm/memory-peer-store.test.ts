@@ -92,6 +92,20 @@ describe('MemoryPeerStore internals', () => {
     s.checkInvariants();
   });
 
+  it('hands out peer lists that later announces never overwrite (cut from a pool, never reused)', () => {
+    const s = new MemoryPeerStore({ maxPeersPerUser: 1 });
+    for (let n = 1; n <= 30; n++) s.announce(req(n, { left: n <= 10 ? 0 : 1 }));
+    const first = s.announce(req(31, { numwant: 25, wantPeerIds: true }));
+    assert.equal(first.peers4.length, 25 * 6, 'a full list of 25 peers');
+    const copy4 = Uint8Array.from(first.peers4);
+    const copyIds = Uint8Array.from(first.peerIds4!);
+    // Enough later announces to go through several pools.
+    for (let k = 0; k < 5000; k++) s.announce(req(40 + (k % 200), { numwant: 25, wantPeerIds: true, port: 2000 + k }));
+    assert.deepEqual(Uint8Array.from(first.peers4), copy4, 'the first list is unchanged');
+    assert.deepEqual(Uint8Array.from(first.peerIds4!), copyIds, 'its peer ids too');
+    assert.ok(first.peers4 instanceof Uint8Array && !(first.peers4 instanceof Buffer), 'a plain Uint8Array');
+  });
+
   it('reuses IPv6 side-slab entries and slots', () => {
     const s = new MemoryPeerStore({ maxPeersPerUser: 1, initialPeerCapacity: 4 });
     const v6 = (n: number): Uint8Array => new Uint8Array(16).fill(n);

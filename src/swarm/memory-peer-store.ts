@@ -214,6 +214,7 @@ function swarmKeyHash(w: Uint32Array, o: number): number {
 }
 
 const EMPTY = new Uint8Array(0);
+const OUT_POOL_BYTES = 64 << 10;
 
 export interface MemoryPeerStoreOptions extends PeerStoreOptions {
   /** Unused: the store is deterministic. Accepted so that every store takes the same options. */
@@ -327,6 +328,10 @@ export class MemoryPeerStore implements PeerStore {
   private efreeN = 0;
   /** Free block heads per capacity class (NIL-terminated, linked through es[off]). */
   private efree = new Uint32Array(BLOCK_CAPS.length).fill(NIL);
+
+  /** Where outcomes' peer lists are cut from (see outBytes). */
+  private outPool = new ArrayBuffer(OUT_POOL_BYTES);
+  private outOff = 0;
 
   /** Selected entries (arena indexes) of the current announce. */
   private sel = new Uint32Array(64);
@@ -540,11 +545,11 @@ export class MemoryPeerStore implements PeerStore {
       let n6 = 0;
       for (let i = 0; i < n; i++) if (es[sel[i]!]! >= E_V6) n6++;
       const n4 = n - n6;
-      if (n4 > 0) peers4 = new Uint8Array(n4 * 6);
-      if (n6 > 0) peers6 = new Uint8Array(n6 * 18);
+      if (n4 > 0) peers4 = this.outBytes(n4 * 6);
+      if (n6 > 0) peers6 = this.outBytes(n6 * 18);
       if (want) {
-        ids4 = n4 > 0 ? new Uint8Array(n4 * 20) : EMPTY;
-        ids6 = n6 > 0 ? new Uint8Array(n6 * 20) : EMPTY;
+        ids4 = n4 > 0 ? this.outBytes(n4 * 20) : EMPTY;
+        ids6 = n6 > 0 ? this.outBytes(n6 * 20) : EMPTY;
       }
       const v6 = this.v6;
       let o4 = 0;
@@ -603,6 +608,23 @@ export class MemoryPeerStore implements PeerStore {
       out.peerIds6 = ids6;
     }
     return out;
+  }
+
+  /**
+   * `n` bytes for an outcome, every one of which the caller writes: a view on a shared pool that is
+   * never reused (a full pool is replaced, and lives on while views of it do). `new Uint8Array(n)`
+   * past 64 bytes gets a backing store of its own from outside V8's heap: about 1 µs each, a
+   * tenth of an announce, against 0.1 µs for a view (measured on Node 20).
+   */
+  private outBytes(n: number): Uint8Array<ArrayBuffer> {
+    if (n > OUT_POOL_BYTES >>> 3) return new Uint8Array(n);
+    if (this.outOff + n > OUT_POOL_BYTES) {
+      this.outPool = new ArrayBuffer(OUT_POOL_BYTES);
+      this.outOff = 0;
+    }
+    const v = new Uint8Array(this.outPool, this.outOff, n);
+    this.outOff += n;
+    return v;
   }
 
   /** An outcome without peers (stopped, refused). */

@@ -81,6 +81,10 @@ const DROP_ACTION: UdpDrop = Object.freeze({ kind: 'drop', reason: 'unknown_acti
 
 const EVENTS: readonly AnnounceEvent[] = ['none', 'completed', 'started', 'stopped', 'paused'];
 
+/** Two hex digits per byte value: the 4-byte key in hex from four lookups (a third of the time of
+ * Buffer#toString('hex') for so few bytes, which pays for a call into C++). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** Reads a u64 that must fit 0..2^53-1; returns -1 otherwise. */
 function readUint53(buf: Buffer, off: number): number {
   const hi = buf.readUInt32BE(off);
@@ -153,7 +157,7 @@ function parseAnnounce(buf: Buffer, transactionId: number): UdpAnnounce | UdpErr
     compact: true,
     noPeerId: false,
     numwant: numwant < 0 ? null : numwant,
-    key: buf.toString('hex', 88, 92),
+    key: HEX2[buf[88]!]! + HEX2[buf[89]!]! + HEX2[buf[90]!]! + HEX2[buf[91]!]!,
     trackerId: null,
     ip: ipWord === 0 ? null : `${buf[84]}.${buf[85]}.${buf[86]}.${buf[87]}`,
   };
