@@ -8,26 +8,53 @@ export type Transport = 'http' | 'udp';
 
 /** Counters written by the tracker. Keys of the maps are stable codes, never client data. */
 export class TrackerStats {
-  /** announces by transport and result ("ok" or a failure code). */
-  readonly announces = new Map<string, number>();
-  readonly scrapes = new Map<string, number>();
+  /** Answered announces and scrapes ("ok"), by transport: plain numbers, the common case. */
+  private okHttpAnnounces = 0;
+  private okUdpAnnounces = 0;
+  private okHttpScrapes = 0;
+  private okUdpScrapes = 0;
+  /** Refused ones, keyed "transport|code". */
+  private readonly refusedAnnounces = new Map<string, number>();
+  private readonly refusedScrapes = new Map<string, number>();
   /** UDP packets dropped, by reason (bad connection id, malformed, ...). */
   readonly udpDropped = new Map<string, number>();
   udpConnects = 0;
   httpConnections = 0;
   httpBadRequests = 0;
 
+  /** Announces by "transport|result" (result "ok" or a failure code); a snapshot. */
+  get announces(): Map<string, number> {
+    return withOk(this.refusedAnnounces, this.okHttpAnnounces, this.okUdpAnnounces);
+  }
+  /** Scrapes, likewise. */
+  get scrapes(): Map<string, number> {
+    return withOk(this.refusedScrapes, this.okHttpScrapes, this.okUdpScrapes);
+  }
+
   countAnnounce(transport: Transport, result: string): void {
-    const k = transport + '|' + result;
-    this.announces.set(k, (this.announces.get(k) ?? 0) + 1);
+    if (result !== 'ok') bump(this.refusedAnnounces, transport + '|' + result);
+    else if (transport === 'udp') this.okUdpAnnounces++;
+    else this.okHttpAnnounces++;
   }
   countScrape(transport: Transport, result: string): void {
-    const k = transport + '|' + result;
-    this.scrapes.set(k, (this.scrapes.get(k) ?? 0) + 1);
+    if (result !== 'ok') bump(this.refusedScrapes, transport + '|' + result);
+    else if (transport === 'udp') this.okUdpScrapes++;
+    else this.okHttpScrapes++;
   }
   countUdpDrop(reason: string): void {
-    this.udpDropped.set(reason, (this.udpDropped.get(reason) ?? 0) + 1);
+    bump(this.udpDropped, reason);
   }
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function withOk(refused: Map<string, number>, http: number, udp: number): Map<string, number> {
+  const m = new Map(refused);
+  if (http > 0) m.set('http|ok', http);
+  if (udp > 0) m.set('udp|ok', udp);
+  return m;
 }
 
 export interface MetricsSources {
