@@ -102,7 +102,7 @@ void test('announce: fields', () => {
   assert.deepEqual(r.request, {
     kind: 'announce',
     infoHash: 'ab'.repeat(20),
-    peerId: DEFAULTS.peer,
+    peerId: new Uint8Array(DEFAULTS.peer),
     port: 6881,
     uploaded: 30,
     downloaded: 10,
@@ -284,7 +284,7 @@ void test('property: announce packets round trip', () => {
         assert.deepEqual(r.request, {
           kind: 'announce',
           infoHash: f.hash.toString('hex'),
-          peerId: f.peer,
+          peerId: new Uint8Array(f.peer),
           port: f.port,
           uploaded: Number(f.uploaded),
           downloaded: Number(f.downloaded),

@@ -142,9 +142,11 @@ function parseAnnounce(buf: Buffer, transactionId: number): UdpAnnounce | UdpErr
   if (port === 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_port', 'invalid port');
   const numwant = buf.readInt32BE(92);
   const ipWord = buf.readUInt32BE(84);
-  // A standalone allocation (not a pool slice): the peer store may keep it for a long time.
-  const peerId = Buffer.alloc(20);
-  buf.copy(peerId, 0, 36, 56);
+  // A copy of its own (the datagram's memory is reused once the batch is handled; the Redis store
+  // may still hold the peer id then), as a small plain Uint8Array in V8's heap: cheaper than a
+  // Buffer and a native copy.
+  const peerId = new Uint8Array(20);
+  for (let j = 0; j < 20; j++) peerId[j] = buf[36 + j]!;
   const request: AnnounceRequest = {
     kind: 'announce',
     infoHash: buf.toString('hex', 16, 36) as InfoHash,
