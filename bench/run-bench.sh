@@ -69,12 +69,14 @@ PORT=19069
 # is off, as metrics are: it is not tracker work. ESSAIM_BENCH_SITE_SYNC=1 leaves it on.
 SITE_SYNC="ESSAIM_SITE__SWARM_SYNC_INTERVAL=1000000"
 [ "${ESSAIM_BENCH_SITE_SYNC:-0}" = 1 ] && SITE_SYNC=""
-common_env="ESSAIM_SERVER__DATA_DIR=$DATA ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000 $SITE_SYNC"
+common_env="ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000 $SITE_SYNC"
 TRACKER_ENV=${ESSAIM_BENCH_ENV-MALLOC_MMAP_THRESHOLD_=131072}
 NODE_FLAGS=${ESSAIM_BENCH_NODE_FLAGS-}
 if [ $PLAIN = 1 ]; then TRACKER_ENV="" NODE_FLAGS=""; fi
-cmd_private="env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=private node $NODE_FLAGS $ROOT/bin/essaim.js start"
-cmd_listed="env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=listed node $NODE_FLAGS $ROOT/bin/essaim.js start"
+# Each phase gets a fresh copy of the seeded data directory (bench/fresh-data.sh).
+FRESH="bash $ROOT/bench/fresh-data.sh $DATA"
+cmd_private="$FRESH env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=private node $NODE_FLAGS $ROOT/bin/essaim.js start"
+cmd_listed="$FRESH env $common_env $TRACKER_ENV ESSAIM_TRACKER__MODE=listed node $NODE_FLAGS $ROOT/bin/essaim.js start"
 export ESSAIM_BENCH_STARTED_AS="env $TRACKER_ENV $SITE_SYNC ESSAIM_TRACKER__MODE=private|listed node $NODE_FLAGS bin/essaim.js start"
 
 run1="" run2=""

@@ -21,7 +21,7 @@ Produced by \`npm run bench\` (\`${command.trim()}\`) on ${new Date().toISOStrin
 ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node.js ${process.version}, opentracker ${ot} (Debian).
 Server pinned to CPU 0, load generator to CPU 1; every figure below comes from the same run as
 the opentracker figures beside it. Essaim started as \`${(process.env.ESSAIM_BENCH_STARTED_AS ?? 'bin/essaim.js start').replace(/\s+/g, ' ').trim()}\`
-(plus the benchmark's ports and data directory).
+(plus the benchmark's ports), each phase on a fresh copy of the seeded data directory (\`bench/fresh-data.sh\`).
 
 ### Run 1: HTTP announce and memory, Essaim in private mode
 

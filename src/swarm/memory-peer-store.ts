@@ -50,9 +50,9 @@
  * free list per class (linked through `es`). When the arena is full it is compacted if an eighth
  * or more of it is in free blocks (live blocks copied end to end, each refitted to the smallest
  * class that holds its peers), and grown by an eighth otherwise. Measured with
- * scripts/peer-store-memory.ts (1M peers, scattered joins, 10 per swarm): ~1.5x the re-announce
- * rate of the former per-swarm rings of records, ~2.1x at 100 peers per swarm (50 handed out),
- * for ~12 bytes more per peer.
+ * scripts/peer-store-memory.ts against the former 64-byte records on per-swarm rings: 1.25x the
+ * re-announce rate at 1M peers over 100k torrents, 1.4-1.65x at 200k peers over 10k torrents
+ * (18 handed out), for the same bytes per peer (docs/benchmarks.md).
  *
  * Peer lookup by (swarm, user id, peer id) goes through an open-addressing table (Uint32Array of
  * slot + 1, 0 = empty; power-of-two capacity, load <= 0.75, linear probing, backward-shift
