@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, IntBool, Torrent, TorrentStatus, User, UserRole } from '../../db/schema.js';
 import type { TrackerLink } from '../site.js';
+import type { ListingRow } from '../search/search.js';
 
 /** Roles that see everything (pending torrents, anonymous uploaders, private profiles). */
 export const STAFF_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['moderator', 'supermod', 'admin']);
@@ -136,29 +137,14 @@ export function showUploader(t: { anonymous: IntBool; uploader_id: number | null
 
 // --- torrent lists -------------------------------------------------------------------------------
 
-/** A row of the simple torrent lists (uploads, bookmarks, feeds). */
-export interface TorrentListRow {
-  id: number;
-  name: string;
-  slug: string | null;
-  size: number;
-  status: TorrentStatus;
-  created_at: number;
-  seeders: number;
-  leechers: number;
-  times_completed: number;
-  comment_count: number;
-  file_count: number;
-  anonymous: IntBool;
-  uploader_id: number | null;
-  uploader_name: string | null;
-  category_id: number | null;
-  category_name_en: string | null;
-  category_name_fr: string | null;
-  category_icon: string | null;
-  info_hash_v1: string | null;
-  info_hash_v2: string | null;
-}
+/**
+ * A row of the simple torrent lists (uploads, bookmarks, feeds): a listing row without what only
+ * the browse listings show (verified mark, parent category, factors).
+ */
+export type TorrentListRow = Omit<
+  ListingRow,
+  'verified' | 'category_parent_id' | 'category_slug' | 'upload_factor' | 'download_factor' | 'factors_until'
+>;
 
 /** The base query of the lists: torrent with its category and uploader, selected as a TorrentListRow. */
 export function torrentListQuery(db: Kysely<Database>) {
