@@ -71,6 +71,7 @@ export interface AnnounceAnswer {
 
 export interface ScrapeAnswer {
   ok: true;
+  /** In the order of the request's info hashes (those left out keep their relative order). */
   files: Array<{ infoHash: InfoHash; counts: SwarmCounts }>;
 }
 

@@ -38,10 +38,13 @@ function stubService(opts: { async: boolean; npeers: number; refuse?: Set<string
       return answer({ ok: true, interval: 1800, minInterval: 300, outcome: { complete: 7, incomplete: 3, downloaded: 0, peers4, peers6 } });
     },
     scrape(req: { infoHashes: string[] }) {
-      return answer({
-        ok: true,
-        files: req.infoHashes.filter((h) => h.startsWith('11')).map((h) => ({ infoHash: h, counts: { complete: 5, incomplete: 2, downloaded: 9 } })),
-      });
+      // Hashes starting 11 or 44 are known; a request naming a 44… hash is answered in reverse
+      // order (the UDP tracker must still answer in request order).
+      const files = req.infoHashes
+        .filter((h) => h.startsWith('11') || h.startsWith('44'))
+        .map((h) => ({ infoHash: h, counts: { complete: h.startsWith('11') ? 5 : 6, incomplete: 2, downloaded: 9 } }));
+      if (files.some((f) => f.infoHash.startsWith('44'))) files.reverse();
+      return answer({ ok: true, files });
     },
   };
   return { service: service as unknown as TrackerService, seen };
@@ -139,6 +142,25 @@ for (const io of IOS) {
             [0, 0, 0],
             [5, 9, 2],
             [0, 0, 0],
+          ]);
+        } finally {
+          await c.close();
+        }
+      });
+
+      test('scrape: an answer in another order is put back in request order', async () => {
+        const c = await UdpTrackerClient.open('127.0.0.1', port4);
+        try {
+          const cid = await c.connect();
+          const hashes = [Buffer.alloc(20, 0x44), Buffer.alloc(20, 0x22), Buffer.alloc(20, 0x11)];
+          const r = await c.request(scrapePacket(cid, 78, hashes), 78);
+          assert.equal(r.action, 'scrape', `scrape answered (${r.action})`);
+          if (r.action !== 'scrape') return;
+          const counts = [0, 1, 2].map((i) => [r.raw.readUInt32BE(8 + i * 12), r.raw.readUInt32BE(12 + i * 12), r.raw.readUInt32BE(16 + i * 12)]);
+          assert.deepEqual(counts, [
+            [6, 9, 2],
+            [0, 0, 0],
+            [5, 9, 2],
           ]);
         } finally {
           await c.close();

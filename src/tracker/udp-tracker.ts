@@ -26,6 +26,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
 import type { AnnounceAnswer, Refusal, ScrapeAnswer, TrackerService } from '../swarm/tracker-service.js';
+import type { SwarmCounts } from '../swarm/peer-store.js';
 import { route } from './http-tracker.js';
 import { socketIp } from './peer-ip.js';
 
@@ -46,6 +47,8 @@ export interface UdpTrackerOptions {
    */
   io?: UdpIo;
 }
+
+const ZERO_COUNTS: SwarmCounts = Object.freeze({ complete: 0, incomplete: 0, downloaded: 0 });
 
 export const UDP_IO_MODES = ['auto', 'batched', 'dgram'] as const;
 export type UdpIo = (typeof UDP_IO_MODES)[number];
@@ -250,9 +253,23 @@ export class UdpTracker {
       return encodeErrorResponse(tid, a.reason);
     }
     this.o.stats.countScrape('udp', 'ok');
-    // Answer in request order; hashes left out by the service (unregistered) count as zeros.
-    const byHash = new Map(a.files.map((f) => [f.infoHash as string, f.counts]));
-    const counts = hashes.map((h) => byHash.get(h) ?? { complete: 0, incomplete: 0, downloaded: 0 });
+    // Answer in request order; hashes left out by the service (unregistered) count as zeros. The
+    // service keeps the request's order, so one pass matches them (no Map per scrape); a Map
+    // stays as the fallback should an answer ever come in another order.
+    const files = a.files;
+    const counts = new Array<SwarmCounts>(hashes.length);
+    let j = 0;
+    for (let i = 0; i < hashes.length; i++) {
+      const f = files[j];
+      if (f !== undefined && f.infoHash === hashes[i]) {
+        counts[i] = f.counts;
+        j++;
+      } else counts[i] = ZERO_COUNTS;
+    }
+    if (j !== files.length) {
+      const byHash = new Map(files.map((f) => [f.infoHash as string, f.counts]));
+      for (let i = 0; i < hashes.length; i++) counts[i] = byHash.get(hashes[i]!) ?? ZERO_COUNTS;
+    }
     return encodeUdpScrape(tid, counts);
   }
 }
