@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import type { AnnounceEvent, InfoHash } from '../shared/types.js';
 import { announceOf, hash, ip4, ip6, peerStoreContract } from '../../test/peer-store.contract.js';
 import { MemoryPeerStore } from './memory-peer-store.js';
-import type { AnnounceOutcome, PeerStore, PeerStoreOptions } from './peer-store.js';
+import type { AnnounceOutcome, PeerSnapshot, PeerStore, PeerStoreOptions } from './peer-store.js';
 import {
   REDIS_BUCKETS,
   RedisPeerStore,
@@ -413,17 +413,7 @@ if (url === null) {
   };
   const portOf = (v: number, p: number): number => 6000 + v * 1000 + (p % 1000);
 
-  interface Snap {
-    userId: number;
-    peerId: Uint8Array;
-    ip: Uint8Array;
-    port: number;
-    seeder: boolean;
-    completed: boolean;
-    uploaded: number;
-    downloaded: number;
-    lastAnnounce: number;
-  }
+  type Snap = PeerSnapshot;
   const line = (p: Snap): string =>
     `${p.userId}:${Buffer.from(p.peerId).toString('hex')}:${p.seeder}:${p.completed}:${p.uploaded}:${p.downloaded}:${p.lastAnnounce}:${[...p.ip].join('.')}:${p.port}`;
 
