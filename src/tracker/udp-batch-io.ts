@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 
 /** The addon's functions (see native/udp-batch/udp_batch.c). */
-interface UdpBatchAddon {
+export interface UdpBatchAddon {
   open(
     host: string,
     port: number,
@@ -79,9 +79,11 @@ export interface KeptAddress {
 }
 
 /**
- * One batched socket. `onDatagram(msg, slot, flags)` is called for each datagram of a batch (flags
- * 1: truncated, longer than SLOT_SIZE); `reply`
- * (during that call, with `slot`) or `replyTo` (later, with `keep(slot)`) queue an answer.
+ * One batched socket. `onDatagram(slotBuf, len, slot, flags)` is called for each datagram of a
+ * batch: the datagram is the first `len` bytes of `slotBuf`, the whole receive slot, reused by the
+ * next batch (flags 1: truncated, longer than SLOT_SIZE). An answer is queued during that call
+ * with `reply(data, slot)`, or written in place with `reserve` and `commit`; later (answers from
+ * an async store) with `replyTo(data, keep(slot))`.
  */
 export class BatchedUdpSocket {
   readonly port: number;
@@ -92,6 +94,9 @@ export class BatchedUdpSocket {
   private readonly outMeta: Int32Array;
   private readonly outMetaBytes: Uint8Array;
   private readonly views: Buffer[] = [];
+  /** Per slot, the source address as 4 bytes and as 16 (see sourceIp). */
+  private readonly ip4: Uint8Array[] = [];
+  private readonly ip16: Uint8Array[] = [];
   private outCount = 0;
   private outOff = 0;
   private inBatch = false;
@@ -105,7 +110,7 @@ export class BatchedUdpSocket {
     port: number,
     readonly v6: boolean,
     maxResponseBytes: number,
-    private readonly onDatagram: (msg: Buffer, slot: number, flags: number) => void,
+    private readonly onDatagram: (slotBuf: Buffer, len: number, slot: number, flags: number) => void,
     private readonly onError: (err: unknown) => void,
   ) {
     const inBuf = new ArrayBuffer(SLOTS * SLOT_SIZE);
@@ -118,7 +123,11 @@ export class BatchedUdpSocket {
     this.outBuf = new Uint8Array(outBuf);
     this.outMeta = new Int32Array(outMeta);
     this.outMetaBytes = new Uint8Array(outMeta);
-    for (let i = 0; i < SLOTS; i++) this.views.push(Buffer.from(inBuf, i * SLOT_SIZE, SLOT_SIZE));
+    for (let i = 0; i < SLOTS; i++) {
+      this.views.push(Buffer.from(inBuf, i * SLOT_SIZE, SLOT_SIZE));
+      this.ip4.push(new Uint8Array(4));
+      this.ip16.push(new Uint8Array(16));
+    }
     const [handle, bound] = addon.open(host, port, v6, inBuf, inMeta, outBuf, outMeta, SLOTS, SLOT_SIZE, SLOTS, (n) => this.batch(n));
     this.handle = handle;
     this.port = bound;
@@ -132,7 +141,7 @@ export class BatchedUdpSocket {
         const o = i * META_WORDS;
         const len = meta[o]!;
         try {
-          this.onDatagram(this.views[i]!.subarray(0, Math.min(len, SLOT_SIZE)), i, meta[o + 1]!);
+          this.onDatagram(this.views[i]!, len < SLOT_SIZE ? len : SLOT_SIZE, i, meta[o + 1]!);
         } catch (err) {
           this.onError(err);
         }
@@ -149,19 +158,33 @@ export class BatchedUdpSocket {
   }
 
   /**
-   * The source address of the datagram in `slot`: 4 bytes, or 16 (IPv4-mapped ones as 4), freshly
-   * allocated; null for an IPv6 link-local address (fe80::/10), which node:dgram reports with a
-   * zone id and peer-ip.ts refuses: it cannot be reached from elsewhere.
+   * The source address of the datagram in `slot`: 4 bytes, or 16 (IPv4-mapped ones as 4); null
+   * for an IPv6 link-local address (fe80::/10), which node:dgram reports with a zone id and
+   * peer-ip.ts refuses: it cannot be reached from elsewhere. The array belongs to the slot and is
+   * rewritten for the next batch: copy what must outlive the handling of this datagram.
    */
   sourceIp(slot: number): Uint8Array | null {
     const b = this.inMetaBytes;
     const o = slot * META_BYTES + 16;
     const family = this.inMeta[slot * META_WORDS + 3];
-    if (family === 4) return b.slice(o, o + 4);
-    if (family !== 6 || (b[o] === 0xfe && (b[o + 1]! & 0xc0) === 0x80)) return null;
-    let mapped = b[o + 10] === 0xff && b[o + 11] === 0xff;
-    for (let i = 0; mapped && i < 10; i++) if (b[o + i] !== 0) mapped = false;
-    return mapped ? b.slice(o + 12, o + 16) : b.slice(o, o + 16);
+    let from = o;
+    if (family !== 4) {
+      if (family !== 6 || (b[o] === 0xfe && (b[o + 1]! & 0xc0) === 0x80)) return null;
+      let mapped = b[o + 10] === 0xff && b[o + 11] === 0xff;
+      for (let i = 0; mapped && i < 10; i++) if (b[o + i] !== 0) mapped = false;
+      if (!mapped) {
+        const ip = this.ip16[slot]!;
+        for (let i = 0; i < 16; i++) ip[i] = b[o + i]!;
+        return ip;
+      }
+      from = o + 12;
+    }
+    const ip = this.ip4[slot]!;
+    ip[0] = b[from]!;
+    ip[1] = b[from + 1]!;
+    ip[2] = b[from + 2]!;
+    ip[3] = b[from + 3]!;
+    return ip;
   }
 
   /** The destination of `slot`'s answer, valid after the batch. */
@@ -173,41 +196,65 @@ export class BatchedUdpSocket {
 
   /** Queues an answer to the datagram in `slot` of the current batch (sent at the batch's end). */
   reply(data: Uint8Array, slot: number): void {
-    const e = this.entry(data);
-    if (e < 0) return;
-    const src = slot * META_WORDS;
+    const off = this.reserve(data.length);
+    if (off < 0) return;
+    this.outBuf.set(data, off);
+    this.commit(data.length, slot);
+  }
+
+  /** The memory answers are written to, at the offset `reserve` gives. */
+  get out(): Uint8Array {
+    return this.outBuf;
+  }
+
+  /**
+   * Room for an answer of up to `size` bytes: its offset in `out` (flushing queued answers first
+   * when the room or the entries ran out), or -1 when it cannot be sent (counted in sendFailures).
+   * Write the answer there, then `commit` it before any other reserve.
+   */
+  reserve(size: number): number {
+    if (this.closed) return -1;
+    if (size > this.outBuf.length) {
+      this.sendFailures++;
+      return -1;
+    }
+    if (this.outCount === SLOTS || this.outOff + size > this.outBuf.length) this.flush();
+    return this.outOff;
+  }
+
+  /** Queues the `len` bytes written at the last reserve()'s offset, as the answer to `slot`. */
+  commit(len: number, slot: number): void {
+    const e = this.outCount * META_WORDS;
     const m = this.outMeta;
-    m[e + 2] = this.inMeta[src + 2]!;
-    m[e + 3] = this.inMeta[src + 3]!;
-    this.outMetaBytes.set(this.inMetaBytes.subarray(slot * META_BYTES + 16, slot * META_BYTES + 32), e * 4 + 16);
+    const src = slot * META_WORDS;
+    const im = this.inMeta;
+    m[e] = this.outOff;
+    m[e + 1] = len;
+    // port, family, and the 16 address bytes (words 4..7)
+    m[e + 2] = im[src + 2]!;
+    m[e + 3] = im[src + 3]!;
+    m[e + 4] = im[src + 4]!;
+    m[e + 5] = im[src + 5]!;
+    m[e + 6] = im[src + 6]!;
+    m[e + 7] = im[src + 7]!;
+    this.outOff += len;
+    this.outCount++;
   }
 
   /** Sends an answer to a kept address (immediately when outside a batch). */
   replyTo(data: Uint8Array, to: KeptAddress): void {
-    const e = this.entry(data);
-    if (e < 0) return;
+    const off = this.reserve(data.length);
+    if (off < 0) return;
+    this.outBuf.set(data, off);
+    const e = this.outCount * META_WORDS;
+    this.outMeta[e] = off;
+    this.outMeta[e + 1] = data.length;
     this.outMeta[e + 2] = to.port;
     this.outMeta[e + 3] = to.family;
     this.outMetaBytes.set(to.addr, e * 4 + 16);
-    if (!this.inBatch) this.flush();
-  }
-
-  /** Reserves an output entry and copies `data` in; returns the entry's first word, or -1. */
-  private entry(data: Uint8Array): number {
-    if (this.closed) return -1;
-    const len = data.length;
-    if (len > this.outBuf.length) {
-      this.sendFailures++;
-      return -1;
-    }
-    if (this.outCount === SLOTS || this.outOff + len > this.outBuf.length) this.flush();
-    const e = this.outCount * META_WORDS;
-    this.outBuf.set(data, this.outOff);
-    this.outMeta[e] = this.outOff;
-    this.outMeta[e + 1] = len;
-    this.outOff += len;
+    this.outOff += data.length;
     this.outCount++;
-    return e;
+    if (!this.inBatch) this.flush();
   }
 
   /** Hands every queued answer to the kernel. */

@@ -17,11 +17,13 @@ import {
   encodeErrorResponse,
   encodeScrapeResponse as encodeUdpScrape,
   maxPeersForDatagram,
+  writeAnnounceResponse,
+  writeScrapeResponse,
   ACTION_SCRAPE,
   parseUdpRequest,
 } from '../protocol/udp/packets.js';
 import { ConnectionIdIssuer } from '../protocol/udp/connection-id.js';
-import { BatchedUdpSocket, loadUdpBatch, udpBatchLoadError, type KeptAddress } from './udp-batch-io.js';
+import { BatchedUdpSocket, loadUdpBatch, udpBatchLoadError, type KeptAddress, type UdpBatchAddon } from './udp-batch-io.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
@@ -46,6 +48,11 @@ export interface UdpTrackerOptions {
    * it), "dgram" is node:dgram, "auto" (default) is batched when the addon loads.
    */
   io?: UdpIo;
+  /**
+   * Stands in for the native addon on the batched path (benchmarks of the JavaScript side, e.g.
+   * scripts/udp-path-bench.ts); the real addon when absent.
+   */
+  batchAddon?: UdpBatchAddon;
 }
 
 const ZERO_COUNTS: SwarmCounts = Object.freeze({ complete: 0, incomplete: 0, downloaded: 0 });
@@ -53,11 +60,20 @@ const ZERO_COUNTS: SwarmCounts = Object.freeze({ complete: 0, incomplete: 0, dow
 export const UDP_IO_MODES = ['auto', 'batched', 'dgram'] as const;
 export type UdpIo = (typeof UDP_IO_MODES)[number];
 
-/** Where answers go: `send` now, or `keep` a destination for an answer given later (async stores). */
+/**
+ * Where answers go: `send` now, or `keep` a destination for an answer given later (async stores).
+ * A path with memory of its own for answers (the batched one, during a batch) lets them be
+ * written there: `reserve` gives their offset in `out` (-1: use `send`), `commit` queues them.
+ */
 interface Replier<P> {
   send(data: Uint8Array, to: P): void;
   keep(to: P): P;
+  reserve(size: number, to: P): number;
+  commit(len: number, to: P): void;
+  readonly out: Uint8Array;
 }
+
+const NO_MEMORY = new Uint8Array(0);
 
 /** The passkey in BEP 41 URL data (`/<passkey>/announce[?...]`), or null. */
 export function passkeyFromUrlData(urlData: string | null): string | null {
@@ -82,7 +98,7 @@ export class UdpTracker {
   ioPath(): 'batched' | 'dgram' {
     const want = this.o.io ?? 'auto';
     if (want === 'dgram') return 'dgram';
-    if (loadUdpBatch() !== null) return 'batched';
+    if (this.o.batchAddon !== undefined || loadUdpBatch() !== null) return 'batched';
     if (want === 'batched') throw new Error(`tracker.udp_io = "batched" but the native UDP addon is unavailable: ${udpBatchLoadError()}`);
     return 'dgram';
   }
@@ -100,7 +116,7 @@ export class UdpTracker {
   }
 
   private listenBatched(host: string, port: number): number {
-    const addon = loadUdpBatch()!;
+    const addon = this.o.batchAddon ?? loadUdpBatch()!;
     const v6 = host.includes(':');
     const stats = this.o.stats;
     // Datagrams arrive from a later turn of the event loop, once `replier` exists.
@@ -110,12 +126,12 @@ export class UdpTracker {
       port,
       v6,
       this.o.maxResponseBytes,
-      (msg, slot, flags) => {
+      (msg, len, slot, flags) => {
         if (flags !== 0) {
           stats.countUdpDrop('too_long');
           return;
         }
-        this.handle(msg, v6, sock.sourceIp(slot), sock.sourcePort(slot), replier, slot);
+        this.handle(msg, len, v6, sock.sourceIp(slot), sock.sourcePort(slot), replier, slot);
       },
       (err) => {
         stats.countUdpDrop('internal_error');
@@ -125,6 +141,9 @@ export class UdpTracker {
     const replier: Replier<number | KeptAddress> = {
       send: (data, to) => (typeof to === 'number' ? sock.reply(data, to) : sock.replyTo(data, to)),
       keep: (to) => (typeof to === 'number' ? sock.keep(to) : to),
+      reserve: (size, to) => (typeof to === 'number' ? sock.reserve(size) : -1),
+      commit: (len, to) => sock.commit(len, to as number),
+      out: sock.out,
     };
     this.batched.push(sock);
     return sock.port;
@@ -158,10 +177,13 @@ export class UdpTracker {
         if (!this.closed) sock.send(data, to.port, to.address);
       },
       keep: (to) => to,
+      reserve: () => -1,
+      commit: () => {},
+      out: NO_MEMORY,
     };
     sock.on('message', (msg, rinfo) => {
       try {
-        this.handle(msg, v6, socketIp(rinfo.address), rinfo.port, replier, rinfo);
+        this.handle(msg, msg.length, v6, socketIp(rinfo.address), rinfo.port, replier, rinfo);
       } catch (err) {
         // Defensive: never let one packet take the process down.
         this.o.stats.countUdpDrop('internal_error');
@@ -180,10 +202,13 @@ export class UdpTracker {
     this.sockets = [];
   }
 
-  /** One datagram from `ip`:`port` (ip null when the source address is unusable); answers go through `r` to `to`. */
-  private handle<P>(msg: Buffer, v6: boolean, ip: Uint8Array | null, port: number, r: Replier<P>, to: P): void {
+  /**
+   * One datagram, the first `len` bytes of `msg`, from `ip`:`port` (ip null when the source
+   * address is unusable); answers go through `r` to `to`.
+   */
+  private handle<P>(msg: Buffer, len: number, v6: boolean, ip: Uint8Array | null, port: number, r: Replier<P>, to: P): void {
     const stats = this.o.stats;
-    const p = parseUdpRequest(msg);
+    const p = parseUdpRequest(msg, len);
     if (p.kind === 'drop') {
       stats.countUdpDrop(p.reason);
       return;
@@ -198,7 +223,7 @@ export class UdpTracker {
       r.send(encodeConnectResponse(p.transactionId, this.ids.issue(now, ip, port)), to);
       return;
     }
-    if (!this.ids.check(p.connectionId, now, ip, port)) {
+    if (!this.ids.checkAt(msg, 0, now, ip)) {
       stats.countUdpDrop('bad_connection_id');
       return;
     }
@@ -214,10 +239,8 @@ export class UdpTracker {
       const tid = p.transactionId;
       if (a instanceof Promise) {
         const later = r.keep(to);
-        a.then((ans) => r.send(this.announceAnswer(v6, tid, ans), later)).catch((err: unknown) =>
-          this.o.log.error({ err }, 'udp announce failed'),
-        );
-      } else r.send(this.announceAnswer(v6, tid, a), to);
+        a.then((ans) => this.announceAnswer(v6, tid, ans, r, later)).catch((err: unknown) => this.o.log.error({ err }, 'udp announce failed'));
+      } else this.announceAnswer(v6, tid, a, r, to);
       return;
     }
     // scrape
@@ -227,30 +250,34 @@ export class UdpTracker {
     const tid = p.transactionId;
     if (s instanceof Promise) {
       const later = r.keep(to);
-      s.then((ans) => r.send(this.scrapeAnswer(tid, hashes, ans), later)).catch((err: unknown) =>
-        this.o.log.error({ err }, 'udp scrape failed'),
-      );
-    } else r.send(this.scrapeAnswer(tid, hashes, s), to);
+      s.then((ans) => this.scrapeAnswer(tid, hashes, ans, r, later)).catch((err: unknown) => this.o.log.error({ err }, 'udp scrape failed'));
+    } else this.scrapeAnswer(tid, hashes, s, r, to);
   }
 
-  private announceAnswer(v6: boolean, tid: number, a: AnnounceAnswer | Refusal): Uint8Array {
+  /** Answers an announce: in place when `r` has room, else as a datagram of its own. */
+  private announceAnswer<P>(v6: boolean, tid: number, a: AnnounceAnswer | Refusal, r: Replier<P>, to: P): void {
     if (!a.ok) {
       this.o.stats.countAnnounce('udp', a.code);
-      return encodeErrorResponse(tid, a.reason);
+      r.send(encodeErrorResponse(tid, a.reason), to);
+      return;
     }
     this.o.stats.countAnnounce('udp', 'ok');
     // BEP 15: an IPv4 socket answers 6-byte peers, an IPv6 socket 18-byte peers.
     const size = v6 ? 18 : 6;
-    const all = v6 ? a.outcome.peers6 : a.outcome.peers4;
+    const o = a.outcome;
+    const all = v6 ? o.peers6 : o.peers4;
     const max = maxPeersForDatagram(this.o.maxResponseBytes, size) * size;
     const peers = all.length > max ? all.subarray(0, max) : all;
-    return encodeUdpAnnounce(tid, a.interval, a.outcome.incomplete, a.outcome.complete, peers);
+    const off = r.reserve(20 + peers.length, to);
+    if (off >= 0) r.commit(writeAnnounceResponse(r.out, off, tid, a.interval, o.incomplete, o.complete, peers), to);
+    else r.send(encodeUdpAnnounce(tid, a.interval, o.incomplete, o.complete, peers), to);
   }
 
-  private scrapeAnswer(tid: number, hashes: readonly string[], a: ScrapeAnswer | Refusal): Uint8Array {
+  private scrapeAnswer<P>(tid: number, hashes: readonly string[], a: ScrapeAnswer | Refusal, r: Replier<P>, to: P): void {
     if (!a.ok) {
       this.o.stats.countScrape('udp', a.code);
-      return encodeErrorResponse(tid, a.reason);
+      r.send(encodeErrorResponse(tid, a.reason), to);
+      return;
     }
     this.o.stats.countScrape('udp', 'ok');
     // Answer in request order; hashes left out by the service (unregistered) count as zeros. The
@@ -270,6 +297,8 @@ export class UdpTracker {
       const byHash = new Map(files.map((f) => [f.infoHash as string, f.counts]));
       for (let i = 0; i < hashes.length; i++) counts[i] = byHash.get(hashes[i]!) ?? ZERO_COUNTS;
     }
-    return encodeUdpScrape(tid, counts);
+    const off = r.reserve(8 + 12 * counts.length, to);
+    if (off >= 0) r.commit(writeScrapeResponse(r.out, off, tid, counts), to);
+    else r.send(encodeUdpScrape(tid, counts), to);
   }
 }

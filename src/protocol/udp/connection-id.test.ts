@@ -30,6 +30,21 @@ void test('valid ids are accepted over the whole ttl, for IPv4 and IPv6', () => 
   }
 });
 
+void test('checkAt reads the id where a datagram carries it, and only when all 8 bytes are there', () => {
+  const ids = new ConnectionIdIssuer(SECRET, TTL);
+  const id = ids.issue(NOW, IP4, 6881);
+  const datagram = Buffer.concat([id, Buffer.alloc(90, 7)]);
+  assert.ok(ids.checkAt(datagram, 0, NOW, IP4), 'the id at the start of a datagram');
+  assert.ok(ids.checkAt(Buffer.concat([Buffer.alloc(3), id]), 3, NOW, IP4), 'at an offset');
+  assert.ok(!ids.checkAt(datagram, 0, NOW, IP6), 'another address');
+  assert.ok(!ids.checkAt(datagram, 0, NOW + TTL + 1, IP4), 'expired');
+  assert.ok(!ids.checkAt(id.subarray(0, 7), 0, NOW, IP4), 'a truncated id');
+  assert.ok(!ids.checkAt(datagram, datagram.length - 7, NOW, IP4), 'past the end');
+  const forged = Buffer.from(datagram);
+  forged[7]! ^= 1;
+  assert.ok(!ids.checkAt(forged, 0, NOW, IP4), 'one bit of the tag flipped');
+});
+
 void test('the port is not part of the id (NATs may change it)', () => {
   const ids = new ConnectionIdIssuer(SECRET, TTL);
   assert.ok(ids.check(ids.issue(NOW, IP4, 6881), NOW + 1, IP4, 51413), 'ids.check(ids.issue(NOW, IP4, 6881), NOW + 1, IP4, 51413)');

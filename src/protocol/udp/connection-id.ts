@@ -126,12 +126,21 @@ export class ConnectionIdIssuer {
   /** True when `id` was issued by this issuer (same secret) to `ip`, and is still valid at `nowSeconds`. */
   check(id: Uint8Array, nowSeconds: number, ip: Uint8Array, _port?: number): boolean {
     if (id.length !== 8) return false;
-    const t = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
+    return this.checkAt(id, 0, nowSeconds, ip);
+  }
+
+  /**
+   * check() of the 8 bytes at `buf[off ..]` (a datagram's first 8 bytes, without a view made for
+   * them); false when they are not all there.
+   */
+  checkAt(buf: Uint8Array, off: number, nowSeconds: number, ip: Uint8Array): boolean {
+    if (!(off >= 0 && off + 8 <= buf.length)) return false;
+    const t = ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
     const now = Math.floor(nowSeconds);
     if (now - t > this.ttl || t > now + this.skew) return false;
     const tag = this.tag(t, ip);
     if (tag < 0) return false;
-    const got = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) >>> 0;
+    const got = ((buf[off + 4]! << 24) | (buf[off + 5]! << 16) | (buf[off + 6]! << 8) | buf[off + 7]!) >>> 0;
     return got === tag;
   }
 

@@ -8,6 +8,8 @@ import {
   encodeScrapeResponse,
   maxPeersForDatagram,
   parseUdpRequest,
+  writeAnnounceResponse,
+  writeScrapeResponse,
   type UdpParseResult,
 } from './packets.js';
 
@@ -96,7 +98,6 @@ void test('connect', () => {
 
 void test('announce: fields', () => {
   const r = expectKind(parseUdpRequest(announcePacket()), 'announce');
-  assert.deepEqual(r.connectionId, CID);
   assert.equal(r.transactionId, 0xdeadbeef);
   assert.equal(r.urlData, null);
   assert.deepEqual(r.request, {
@@ -121,10 +122,9 @@ void test('announce: fields', () => {
   assert.equal(r2.request.numwant, 50);
   assert.equal(r2.request.key, '00000000');
   assert.equal(r2.request.left, Number.MAX_SAFE_INTEGER);
-  // The peer id is a copy; the connection id is a view.
+  // The peer id is a copy.
   pkt[36] = 0;
   assert.equal(r2.request.peerId[0], DEFAULTS.peer[0]);
-  assert.equal(r2.connectionId.buffer, pkt.buffer);
   for (const [n, e] of [
     [0, 'none'],
     [1, 'completed'],
@@ -150,7 +150,6 @@ void test('announce: invalid bodies are error-sendable, in field order', () => {
     assert.deepEqual(parseUdpRequest(announcePacket(over)), {
       kind: 'error-sendable',
       action: 1,
-      connectionId: CID,
       transactionId: DEFAULTS.tid,
       code,
       message,
@@ -179,7 +178,6 @@ void test('scrape', () => {
   const r = expectKind(parseUdpRequest(scrapePacket([h(1), h(2), h(1), h(3)])), 'scrape');
   assert.deepEqual(r, {
     kind: 'scrape',
-    connectionId: CID,
     transactionId: 7,
     infoHashes: [h(1), h(2), h(3)].map((b) => b.toString('hex')),
     urlData: null,
@@ -192,7 +190,6 @@ void test('scrape', () => {
   assert.deepEqual(parseUdpRequest(scrapePacket([])), {
     kind: 'error-sendable',
     action: 2,
-    connectionId: CID,
     transactionId: 7,
     code: 'missing_info_hash',
     message: 'missing info_hash',
@@ -229,6 +226,49 @@ void test('encoders', () => {
   assert.equal(e.readUInt32BE(0), 3);
   assert.equal(e.readUInt32BE(4), 3);
   assert.equal(e.subarray(8).toString('utf8'), 'unregistered torrent é');
+});
+
+void test('in-place writers: the bytes of the encoders, at an offset, never past the room', () => {
+  const peers = Buffer.from([1, 2, 3, 4, 0x1a, 0xe1]);
+  const out = Buffer.alloc(64, 0xee);
+  assert.equal(writeAnnounceResponse(out, 10, 9, 1800, 3, 4, peers), 26);
+  assert.deepEqual(out.subarray(10, 36), encodeAnnounceResponse(9, 1800, 3, 4, peers));
+  assert.equal(out[9], 0xee, 'nothing written before the offset');
+  assert.equal(out[36], 0xee, 'nothing written after the answer');
+  assert.throws(() => writeAnnounceResponse(out, 39, 9, 1800, 3, 4, peers), RangeError, 'one byte short');
+  assert.equal(writeAnnounceResponse(out, 38, 9, 1800, 3, 4, peers), 26, 'exactly enough room');
+  assert.throws(() => writeAnnounceResponse(out, -1, 9, 1800, 3, 4, peers), RangeError);
+
+  const counts = [
+    { complete: 1, downloaded: 2, incomplete: 3 },
+    { complete: -4, downloaded: 2 ** 40, incomplete: Number.NaN },
+  ];
+  const sb = Buffer.alloc(40, 0xee);
+  assert.equal(writeScrapeResponse(sb, 3, 5, counts), 32);
+  assert.deepEqual(sb.subarray(3, 35), encodeScrapeResponse(5, counts));
+  assert.equal(sb[35], 0xee);
+  assert.throws(() => writeScrapeResponse(sb, 9, 5, counts), RangeError);
+});
+
+void test('a datagram given by its length inside a larger receive slot parses as the datagram alone', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 64 }), fc.constantFrom(0, 1, 2), (bytes, tail, action) => {
+      const b = Buffer.from(bytes);
+      if (b.length >= 12) b.writeUInt32BE(action, 8);
+      const slot = Buffer.concat([b, Buffer.from(tail)]);
+      assert.deepEqual(parseUdpRequest(slot, b.length), parseUdpRequest(b));
+    }),
+    { numRuns: 2000 },
+  );
+  // A real announce followed by stale bytes of a longer datagram: the stale bytes are not options.
+  const pkt = announcePacket();
+  const stale = Buffer.concat([pkt, Buffer.from([2, 4, 0x2f, 0x61, 0x62, 0x63])]);
+  assert.equal(expectKind(parseUdpRequest(stale, pkt.length), 'announce').urlData, null);
+  assert.equal(expectKind(parseUdpRequest(stale), 'announce').urlData, '/abc');
+  // A length past the buffer is the buffer's.
+  assert.equal(expectKind(parseUdpRequest(pkt, 5000), 'announce').transactionId, DEFAULTS.tid);
+  assert.deepEqual(parseUdpRequest(pkt, 15), { kind: 'drop', reason: 'too_short' });
+  assert.deepEqual(parseUdpRequest(pkt, -1), { kind: 'drop', reason: 'too_short' });
 });
 
 void test('maxPeersForDatagram', () => {

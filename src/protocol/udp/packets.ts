@@ -33,10 +33,14 @@ export interface UdpConnect {
   transactionId: number;
 }
 
+/*
+ * Requests other than connect carry their connection id in the datagram's first 8 bytes; the
+ * results leave it there (no view is made per datagram): check it with
+ * ConnectionIdIssuer.checkAt(datagram, 0, ...) before the datagram's memory is reused.
+ */
+
 export interface UdpAnnounce {
   kind: 'announce';
-  /** 8 bytes: a view into the datagram (not a copy); check it before the buffer is reused. */
-  connectionId: Buffer;
   transactionId: number;
   /** compact is always true; ip 0 -> null; num_want < 0 -> null; key as 8 lowercase hex digits. */
   request: AnnounceRequest;
@@ -46,7 +50,6 @@ export interface UdpAnnounce {
 
 export interface UdpScrape {
   kind: 'scrape';
-  connectionId: Buffer;
   transactionId: number;
   /** Distinct, in request order, at most MAX_UDP_SCRAPE_HASHES (later ones are ignored). */
   infoHashes: InfoHash[];
@@ -57,7 +60,6 @@ export interface UdpScrape {
 export interface UdpErrorSendable {
   kind: 'error-sendable';
   action: typeof ACTION_ANNOUNCE | typeof ACTION_SCRAPE;
-  connectionId: Buffer;
   transactionId: number;
   code: ProtocolErrorCode;
   /** What the client is told, in the error packet. */
@@ -97,9 +99,8 @@ function readUint53(buf: Buffer, off: number): number {
  * (length byte + data; several are concatenated). Other types have a length byte and are skipped.
  * A truncated option (length byte or data past the end) ends parsing and is ignored.
  */
-function parseUrlData(buf: Buffer, off: number): string | null {
+function parseUrlData(buf: Buffer, off: number, len: number): string | null {
   let url: string | null = null;
-  const len = buf.length;
   let p = off;
   while (p < len) {
     const type = buf[p]!;
@@ -120,26 +121,25 @@ function parseUrlData(buf: Buffer, off: number): string | null {
 
 function errorSendable(
   action: typeof ACTION_ANNOUNCE | typeof ACTION_SCRAPE,
-  buf: Buffer,
   transactionId: number,
   code: ProtocolErrorCode,
   message: string,
 ): UdpErrorSendable {
-  return { kind: 'error-sendable', action, connectionId: buf.subarray(0, 8), transactionId, code, message };
+  return { kind: 'error-sendable', action, transactionId, code, message };
 }
 
-function parseAnnounce(buf: Buffer, transactionId: number): UdpAnnounce | UdpErrorSendable {
+function parseAnnounce(buf: Buffer, len: number, transactionId: number): UdpAnnounce | UdpErrorSendable {
   const downloaded = readUint53(buf, 56);
-  if (downloaded < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid downloaded');
+  if (downloaded < 0) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_number', 'invalid downloaded');
   const left = readUint53(buf, 64);
-  if (left < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid left');
+  if (left < 0) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_number', 'invalid left');
   const uploaded = readUint53(buf, 72);
-  if (uploaded < 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_number', 'invalid uploaded');
+  if (uploaded < 0) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_number', 'invalid uploaded');
   const eventNo = buf.readUInt32BE(80);
   const event = eventNo < EVENTS.length ? EVENTS[eventNo]! : null;
-  if (event === null) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_event', 'invalid event');
+  if (event === null) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_event', 'invalid event');
   const port = buf.readUInt16BE(96);
-  if (port === 0) return errorSendable(ACTION_ANNOUNCE, buf, transactionId, 'bad_port', 'invalid port');
+  if (port === 0) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_port', 'invalid port');
   const numwant = buf.readInt32BE(92);
   const ipWord = buf.readUInt32BE(84);
   // A copy of its own (the datagram's memory is reused once the batch is handled; the Redis store
@@ -165,28 +165,32 @@ function parseAnnounce(buf: Buffer, transactionId: number): UdpAnnounce | UdpErr
   };
   return {
     kind: 'announce',
-    connectionId: buf.subarray(0, 8),
     transactionId,
     request,
-    urlData: buf.length > ANNOUNCE_MIN_LENGTH ? parseUrlData(buf, ANNOUNCE_MIN_LENGTH) : null,
+    urlData: len > ANNOUNCE_MIN_LENGTH ? parseUrlData(buf, ANNOUNCE_MIN_LENGTH, len) : null,
   };
 }
 
-function parseScrape(buf: Buffer, transactionId: number): UdpScrape | UdpErrorSendable {
-  const n = Math.min(Math.floor((buf.length - HEADER_LENGTH) / 20), MAX_UDP_SCRAPE_HASHES);
-  if (n === 0) return errorSendable(ACTION_SCRAPE, buf, transactionId, 'missing_info_hash', 'missing info_hash');
+function parseScrape(buf: Buffer, len: number, transactionId: number): UdpScrape | UdpErrorSendable {
+  const n = Math.min(Math.floor((len - HEADER_LENGTH) / 20), MAX_UDP_SCRAPE_HASHES);
+  if (n === 0) return errorSendable(ACTION_SCRAPE, transactionId, 'missing_info_hash', 'missing info_hash');
   const infoHashes: InfoHash[] = [];
   for (let i = 0; i < n; i++) {
     const off = HEADER_LENGTH + i * 20;
     const h = buf.toString('hex', off, off + 20) as InfoHash;
     if (!infoHashes.includes(h)) infoHashes.push(h);
   }
-  return { kind: 'scrape', connectionId: buf.subarray(0, 8), transactionId, infoHashes, urlData: null };
+  return { kind: 'scrape', transactionId, infoHashes, urlData: null };
 }
 
-/** Parses one client datagram. Never throws. */
-export function parseUdpRequest(buf: Buffer): UdpParseResult {
-  if (buf.length < HEADER_LENGTH) return DROP_SHORT;
+/**
+ * Parses one client datagram: the first `len` bytes of `buf` (all of it by default; a receive
+ * slot is passed whole with the datagram's length, so that no view is made per datagram). Never
+ * throws.
+ */
+export function parseUdpRequest(buf: Buffer, len: number = buf.length): UdpParseResult {
+  if (!(len <= buf.length)) len = buf.length;
+  if (len < HEADER_LENGTH) return DROP_SHORT;
   const action = buf.readUInt32BE(8);
   const transactionId = buf.readUInt32BE(12);
   switch (action) {
@@ -194,10 +198,10 @@ export function parseUdpRequest(buf: Buffer): UdpParseResult {
       if (buf.readUInt32BE(0) !== PROTOCOL_ID_HI || buf.readUInt32BE(4) !== PROTOCOL_ID_LO) return DROP_PROTOCOL;
       return { kind: 'connect', transactionId };
     case ACTION_ANNOUNCE:
-      if (buf.length < ANNOUNCE_MIN_LENGTH) return DROP_SHORT;
-      return parseAnnounce(buf, transactionId);
+      if (len < ANNOUNCE_MIN_LENGTH) return DROP_SHORT;
+      return parseAnnounce(buf, len, transactionId);
     case ACTION_SCRAPE:
-      return parseScrape(buf, transactionId);
+      return parseScrape(buf, len, transactionId);
     default:
       return DROP_ACTION;
   }
@@ -238,12 +242,41 @@ export function encodeAnnounceResponse(
   seeders: number,
   peers: Uint8Array,
 ): Buffer {
-  const buf = header(20 + peers.length, ACTION_ANNOUNCE, transactionId);
-  buf.writeUInt32BE(u32(interval), 8);
-  buf.writeUInt32BE(u32(leechers), 12);
-  buf.writeUInt32BE(u32(seeders), 16);
-  buf.set(peers, 20);
+  const buf = Buffer.allocUnsafe(20 + peers.length);
+  writeAnnounceResponse(buf, 0, transactionId, interval, leechers, seeders, peers);
   return buf;
+}
+
+/** Writes a big-endian u32 at `off` (no bounds check: callers reserve the room). */
+function put32(out: Uint8Array, off: number, v: number): void {
+  out[off] = v >>> 24;
+  out[off + 1] = v >>> 16;
+  out[off + 2] = v >>> 8;
+  out[off + 3] = v;
+}
+
+/**
+ * encodeAnnounceResponse, written in place at `out[off ..]` (which must have room for
+ * 20 + peers.length bytes, or a RangeError is thrown); returns the length written.
+ */
+export function writeAnnounceResponse(
+  out: Uint8Array,
+  off: number,
+  transactionId: number,
+  interval: number,
+  leechers: number,
+  seeders: number,
+  peers: Uint8Array,
+): number {
+  const n = 20 + peers.length;
+  if (!(off >= 0 && off + n <= out.length)) throw new RangeError('no room for the announce answer');
+  put32(out, off, ACTION_ANNOUNCE);
+  put32(out, off + 4, transactionId >>> 0);
+  put32(out, off + 8, u32(interval));
+  put32(out, off + 12, u32(leechers));
+  put32(out, off + 16, u32(seeders));
+  out.set(peers, off + 20);
+  return n;
 }
 
 export interface UdpScrapeCounts {
@@ -257,15 +290,29 @@ export interface UdpScrapeCounts {
 
 /** 8 + 12 bytes per torrent, in request order: seeders, completed, leechers (clamped to u32). */
 export function encodeScrapeResponse(transactionId: number, counts: readonly UdpScrapeCounts[]): Buffer {
-  const buf = header(8 + 12 * counts.length, ACTION_SCRAPE, transactionId);
-  let off = 8;
-  for (const c of counts) {
-    buf.writeUInt32BE(u32(c.complete), off);
-    buf.writeUInt32BE(u32(c.downloaded), off + 4);
-    buf.writeUInt32BE(u32(c.incomplete), off + 8);
-    off += 12;
-  }
+  const buf = Buffer.allocUnsafe(8 + 12 * counts.length);
+  writeScrapeResponse(buf, 0, transactionId, counts);
   return buf;
+}
+
+/**
+ * encodeScrapeResponse, written in place at `out[off ..]` (room for 8 + 12 * counts.length bytes,
+ * or a RangeError is thrown); returns the length written.
+ */
+export function writeScrapeResponse(out: Uint8Array, off: number, transactionId: number, counts: readonly UdpScrapeCounts[]): number {
+  const n = 8 + 12 * counts.length;
+  if (!(off >= 0 && off + n <= out.length)) throw new RangeError('no room for the scrape answer');
+  put32(out, off, ACTION_SCRAPE);
+  put32(out, off + 4, transactionId >>> 0);
+  let o = off + 8;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    put32(out, o, u32(c.complete));
+    put32(out, o + 4, u32(c.downloaded));
+    put32(out, o + 8, u32(c.incomplete));
+    o += 12;
+  }
+  return n;
 }
 
 /** Action 3, transaction id, then the message as UTF-8 (no terminator). */
