@@ -8,7 +8,7 @@
  *   node --import tsx scripts/udp-path-bench.ts [--torrents 10000] [--peers 200000]
  *        [--announces 2000000] [--action announce|scrape] [--rounds 3]
  *
- * Prints the time per datagram of each round (and the share spent copying datagrams into the
+ * Prints the time per datagram of each round, then the best and the median round (and the share spent copying datagrams into the
  * receive slots, which the kernel does in a real run). Add `--cpu-prof` to node's flags for a
  * profile. A quick, steady signal for changes on the announce path: the harness
  * (npm run bench) is the measure of record.
@@ -201,14 +201,18 @@ for (let j = 0; j < M; j++) {
   else scrapePacket(load, j * rec, k);
 }
 const copyNs = drive(load, rec, rec, COUNT, true);
+const times: number[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const s0 = sent;
   const b0 = sentBytes;
   const ns = drive(load, rec, rec, COUNT, false);
+  times.push(ns);
   const answers = sent - s0;
   console.log(
     `round ${round}: ${ns.toFixed(0)} ns per ${action} (${(1e9 / ns / 1000).toFixed(1)}k/s), of which ${copyNs.toFixed(0)} ns copying datagrams in; ` +
       `${answers} answers, ${((sentBytes - b0) / answers).toFixed(0)} bytes each`,
   );
 }
+times.sort((a, b) => a - b);
+console.log(`best ${times[0]!.toFixed(0)} ns, median ${times[times.length >> 1]!.toFixed(0)} ns per ${action} over ${ROUNDS} rounds`);
 await tracker.close();
