@@ -6,7 +6,12 @@ import type { AnnounceEvent, InfoHash } from '../shared/types.js';
 
 export interface AnnounceRequest {
   kind: 'announce';
-  infoHash: InfoHash;
+  /**
+   * The parsers give the 20 bytes (a copy owned by the request), kept as bytes from the wire to
+   * the peer store: the access cache and the store key on them without building a hex string
+   * (src/swarm/info-hash-index.ts). 40 hex characters are accepted as well (tests, tools).
+   */
+  infoHash: Uint8Array | InfoHash;
   /** 20 bytes, binary. */
   peerId: Uint8Array;
   port: number;

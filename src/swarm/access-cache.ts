@@ -4,7 +4,7 @@
  * (src/jobs/access-refresh.job.ts), and patched at once by the services that change passkeys,
  * torrents or client rules in this process.
  */
-import type { InfoHash } from '../shared/types.js';
+import { InfoHashIndex, type InfoHashKey } from './info-hash-index.js';
 
 export interface AccessUser {
   id: number;
@@ -73,11 +73,12 @@ interface PrefixRule {
 
 export class AccessCache {
   private passkeys = new Map<string, AccessUser>();
-  private swarms = new Map<string, AccessTorrent>();
+  /** Swarm hash → torrent, keyed by the hash's bytes (looked up from hex or from bytes). */
+  private swarms = new InfoHashIndex<AccessTorrent>();
   private allow: PrefixRule[] = [];
   private deny: PrefixRule[] = [];
-  /** Swarm hash (40 hex) → reason. */
-  private blocked = new Map<string, string>();
+  /** Swarm hash → reason. */
+  private blocked = new InfoHashIndex<string>();
   private windows: FactorWindow[] = [];
   /** Member → torrent → token expiry (epoch seconds). */
   private tokens = new Map<number, Map<number, number>>();
@@ -99,7 +100,7 @@ export class AccessCache {
   replaceAll(s: AccessSnapshot): void {
     const passkeys = new Map<string, AccessUser>();
     for (const u of s.users) passkeys.set(u.passkey, { id: u.id, enabled: u.enabled, disabledReason: u.disabledReason, downloadRefused: u.downloadRefused ?? null });
-    const swarms = new Map<string, AccessTorrent>();
+    const swarms = new InfoHashIndex<AccessTorrent>(s.torrents.length);
     for (const t of s.torrents) {
       const { infoHash, ...rest } = t;
       swarms.set(infoHash, rest);
@@ -114,7 +115,9 @@ export class AccessCache {
 
   /** Replaces the blocklist: swarm hash (40 lowercase hex) → reason. */
   setBlocklist(blocked: ReadonlyMap<string, string>): void {
-    this.blocked = new Map(blocked);
+    const idx = new InfoHashIndex<string>(blocked.size);
+    for (const [h, reason] of blocked) idx.set(h, reason);
+    this.blocked = idx;
   }
 
   /** Blocks one swarm hash (reason: the staff's), or unblocks it with null. */
@@ -124,7 +127,7 @@ export class AccessCache {
   }
 
   /** Why this info hash is blocked (the staff's reason), or undefined when it is not. */
-  blockedReason(infoHash: InfoHash | string): string | undefined {
+  blockedReason(infoHash: InfoHashKey): string | undefined {
     return this.blocked.size === 0 ? undefined : this.blocked.get(infoHash);
   }
 
@@ -215,7 +218,7 @@ export class AccessCache {
   user(passkey: string): AccessUser | undefined {
     return this.passkeys.get(passkey);
   }
-  torrent(infoHash: InfoHash | string): AccessTorrent | undefined {
+  torrent(infoHash: InfoHashKey): AccessTorrent | undefined {
     return this.swarms.get(infoHash);
   }
 

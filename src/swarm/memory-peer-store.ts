@@ -68,7 +68,7 @@
  * Swarms are 48-byte records in a Uint32Array indexed by a swarm number: seeder cursor, leecher
  * cursor, seeder count, leecher count, completed count, live flag and entry block capacity, the
  * info hash as 20 bytes, and the entry block's start in the arena.
- * The 40-hex info hash is parsed into those 20 bytes and looked up in a second open-addressing
+ * The info hash (its 20 bytes, or parsed from 40 hex characters) is looked up in a second open-addressing
  * table (swarm number + 1, same scheme as the peer table). A JS Map of hex strings was the first
  * version: ~100 bytes per swarm of Map entry and key string, and with a fresh request string per
  * announce the Map lookup was a quarter of the announce time (the typed table: ~1.3x the announce
@@ -97,13 +97,15 @@
  * - event=stopped removes the peer; the swarm, even empty, stays (and keeps its completed counter)
  *   until the next sweep, which removes every empty swarm.
  * - Counts returned by announce are after this announce (they include the announcing peer).
- * - An info hash must be 40 hex characters (either case; forEachSwarm gives lowercase): announce
+ * - An info hash is 40 hex characters (either case; forEachSwarm gives lowercase), or 20 bytes
+ *   for announce (src/swarm/info-hash-index.ts reads both into the same words): announce
  *   throws a RangeError otherwise, as for a peer id that is not 20 bytes or an ip that is not 4 or
  *   16; scrape reports zeros and dropSwarm does nothing for such a hash.
  * - The store is deterministic: the `random` option is accepted for interface compatibility but
  *   round-robin cursors need no randomness.
  */
 import type { InfoHash } from '../shared/types.js';
+import { fmix, infoHashWordsHash, loadInfoHash, mixIn } from './info-hash-index.js';
 import type {
   AnnounceOutcome,
   PeerAnnounce,
@@ -173,44 +175,14 @@ function blockClass(need: number): number {
   return k;
 }
 
-const HEXVAL = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) HEXVAL[48 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEXVAL[97 + i] = 10 + i;
-  HEXVAL[65 + i] = 10 + i;
-}
 const HEX2: string[] = [];
 for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'));
 
-/** The info hash being looked up, as 5 little-endian words (set by parseInfoHash). */
+/** The info hash being looked up, as 5 little-endian words (set by loadInfoHash). */
 const HW = new Uint32Array(5);
 
-/** Parses 40 hex characters into HW; false if it is not that. */
-function parseInfoHash(h: string): boolean {
-  if (h.length !== 40) return false;
-  for (let k = 0; k < 5; k++) {
-    let v = 0;
-    for (let j = 0; j < 4; j++) {
-      const i = (k * 4 + j) * 2;
-      const c1 = h.charCodeAt(i);
-      const c2 = h.charCodeAt(i + 1);
-      const hi = c1 < 128 ? HEXVAL[c1]! : -1;
-      const lo = c2 < 128 ? HEXVAL[c2]! : -1;
-      if ((hi | lo) < 0) return false;
-      v |= ((hi << 4) | lo) << (j * 8);
-    }
-    HW[k] = v;
-  }
-  return true;
-}
-
 function swarmKeyHash(w: Uint32Array, o: number): number {
-  let h = mixIn(0x3c6ef372, w[o]!);
-  h = mixIn(h, w[o + 1]!);
-  h = mixIn(h, w[o + 2]!);
-  h = mixIn(h, w[o + 3]!);
-  h = mixIn(h, w[o + 4]!);
-  return fmix(h);
+  return infoHashWordsHash(0x3c6ef372, w, o);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -230,24 +202,6 @@ function pow2AtLeast(n: number, min: number): number {
   let c = min;
   while (c < n) c *= 2;
   return c;
-}
-
-function mixIn(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function word(b: Uint8Array, o: number): number {
@@ -388,7 +342,7 @@ export class MemoryPeerStore implements PeerStore {
     const userId = a.userId >>> 0;
     const now = a.now >>> 0;
 
-    if (!parseInfoHash(a.infoHash)) throw new RangeError('infoHash must be 40 hex characters');
+    if (!loadInfoHash(a.infoHash, HW)) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
 
     if (this.tcount >= this.tlimit) this.growTable();
     if (this.nSwarms >= this.slimit) this.growSwarmTable();
@@ -1132,7 +1086,7 @@ export class MemoryPeerStore implements PeerStore {
 
   /** The swarm of an info hash, or undefined (also for a malformed one). */
   private swarmOf(infoHash: string): number | undefined {
-    if (!parseInfoHash(infoHash)) return undefined;
+    if (!loadInfoHash(infoHash, HW)) return undefined;
     const s = this.findSwarm();
     return s === NIL ? undefined : s;
   }

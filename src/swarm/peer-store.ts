@@ -11,12 +11,20 @@
 import type { AnnounceEvent, InfoHash, MaybePromise } from '../shared/types.js';
 
 export interface PeerAnnounce {
-  infoHash: InfoHash;
+  /**
+   * 40 hex characters, or the 20 bytes themselves (what the announce pipeline passes: no hex
+   * string is built per announce). Read during the call only.
+   */
+  infoHash: InfoHash | Uint8Array;
   /** 0 in public/listed mode. */
   userId: number;
   /** 20 bytes. */
   peerId: Uint8Array;
-  /** 4 bytes (IPv4) or 16 bytes (IPv6, never an IPv4-mapped address: those are given as 4 bytes). */
+  /**
+   * 4 bytes (IPv4) or 16 bytes (IPv6, never an IPv4-mapped address: those are given as 4 bytes).
+   * Read during the call only: the caller may reuse the array afterwards (the batched UDP path
+   * does, per receive slot).
+   */
   ip: Uint8Array;
   port: number;
   uploaded: number;

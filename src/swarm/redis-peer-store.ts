@@ -293,8 +293,15 @@ export class RedisPeerStore implements PeerStore {
     const ip = a.ip;
     const isV6 = ip.length === 16;
     if (!isV6 && ip.length !== 4) throw new RangeError('ip must be 4 or 16 bytes');
-    if (!HEX40.test(a.infoHash)) throw new RangeError('infoHash must be 40 hex characters');
-    const hex = a.infoHash.toLowerCase();
+    const h = a.infoHash;
+    let hex: string;
+    if (typeof h === 'string') {
+      if (!HEX40.test(h)) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
+      hex = h.toLowerCase();
+    } else {
+      if (h.length !== 20) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
+      hex = Buffer.from(h.buffer, h.byteOffset, 20).toString('hex');
+    }
     const userId = a.userId >>> 0;
     const now = a.now >>> 0;
     const key = Buffer.allocUnsafe(24);

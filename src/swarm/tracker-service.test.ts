@@ -177,6 +177,27 @@ test('hybrid torrents: both swarms credit the same torrent', () => {
   assert.equal(entries[0]!.rawUploaded, 30);
 });
 
+test('the info hash as bytes (as the parsers give it) or as hex: one swarm, one torrent, one blocklist', () => {
+  const { service, access, ledger } = setup();
+  const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+  const a = sync(service.announce(req({ event: 'started', infoHash: bytes(H1) }), PK1, IP));
+  assert.ok(a.ok && a.outcome.isNew, 'registered torrent found by its bytes');
+  const b = sync(service.announce(req({ infoHash: H1, uploaded: 40 }), PK1, IP));
+  assert.ok(b.ok && !b.outcome.isNew, 'the same peer of the same swarm, found by the hex form');
+  const c = sync(service.announce(req({ infoHash: bytes(H1), uploaded: 100 }), PK1, IP));
+  assert.ok(c.ok && c.outcome.prevUploaded === 40, 'and by the bytes again');
+  assert.equal(unpackEntries(totals(ledger).batch!)[0]!.rawUploaded, 100);
+  const reason = (r: ReturnType<typeof service.announce>) => {
+    const v = sync(r);
+    return v.ok ? 'ok' : v.reason;
+  };
+  assert.equal(reason(service.announce(req({ infoHash: bytes('c'.repeat(40)) }), PK1, IP)), 'Unregistered torrent');
+  access.setBlocked(H2, 'notice 12');
+  assert.equal(reason(service.announce(req({ infoHash: bytes(H2) }), PK1, IP)), 'Torrent blocked: notice 12');
+  access.setBlocked(H2, null);
+  assert.equal(reason(service.announce(req({ infoHash: bytes(H2) }), PK1, IP)), 'ok');
+});
+
 test('refusals name the problem', () => {
   const { service, access, clock } = setup();
   const reason = (r: ReturnType<typeof service.announce>) => {

@@ -11,6 +11,7 @@ import type { AnnounceRequest, ScrapeRequest } from '../protocol/types.js';
 import type { Clock } from '../shared/clock.js';
 import type { InfoHash, MaybePromise } from '../shared/types.js';
 import type { AccessCache, AccessTorrent, AccessUser } from './access-cache.js';
+import type { InfoHashKey } from './info-hash-index.js';
 import { KeyedRows } from './keyed-rows.js';
 import type { Ledger } from './ledger.js';
 import type { AnnounceOutcome, PeerCredit, PeerStore, SwarmCounts } from './peer-store.js';
@@ -168,7 +169,7 @@ export class TrackerService {
     return refuse('deleted_torrent', fresh && t.deletedReason ? 'Unregistered torrent: ' + t.deletedReason : 'Unregistered torrent');
   }
 
-  private authorizeTorrent(infoHash: InfoHash): AccessTorrent | null | Refusal {
+  private authorizeTorrent(infoHash: InfoHashKey): AccessTorrent | null | Refusal {
     const t = this.access.torrent(infoHash);
     if (this.rules.mode === 'public') return t && t.status === 'active' ? t : null;
     if (t === undefined) return refuse('unregistered_torrent', 'Unregistered torrent');

@@ -32,9 +32,9 @@ function stubService(opts: { async: boolean; npeers: number; refuse?: Set<string
   const peers4 = new Uint8Array(opts.npeers * 6).map((_, i) => i & 0xff);
   const peers6 = new Uint8Array(opts.npeers * 18).map((_, i) => (i * 7) & 0xff);
   const service = {
-    announce(req: { infoHash: string; port: number }, passkey: string | null, ip: Uint8Array) {
+    announce(req: { infoHash: Uint8Array; port: number }, passkey: string | null, ip: Uint8Array) {
       seen.push({ ip: Uint8Array.from(ip), port: req.port, passkey });
-      if (opts.refuse?.has(req.infoHash)) return answer({ ok: false, code: 'unregistered_torrent', reason: 'unregistered torrent' });
+      if (opts.refuse?.has(Buffer.from(req.infoHash).toString('hex'))) return answer({ ok: false, code: 'unregistered_torrent', reason: 'unregistered torrent' });
       return answer({ ok: true, interval: 1800, minInterval: 300, outcome: { complete: 7, incomplete: 3, downloaded: 0, peers4, peers6 } });
     },
     scrape(req: { infoHashes: string[] }) {

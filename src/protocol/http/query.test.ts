@@ -27,7 +27,7 @@ void test('announce: a full query', () => {
   );
   assert.deepEqual(r, {
     kind: 'announce',
-    infoHash: HASH.toString('hex'),
+    infoHash: new Uint8Array(HASH),
     peerId: PEER,
     port: 6881,
     uploaded: 10,
@@ -47,7 +47,7 @@ void test('announce: a full query', () => {
 void test('announce: defaults', () => {
   assert.deepEqual(announce(BASE), {
     kind: 'announce',
-    infoHash: HASH.toString('hex'),
+    infoHash: new Uint8Array(HASH),
     peerId: PEER,
     port: 6881,
     uploaded: 0,
@@ -66,12 +66,12 @@ void test('announce: defaults', () => {
 void test('announce: literal bytes, case of escapes, + in binary params', () => {
   const hash = Buffer.from('++++++++++++++++++++', 'latin1');
   const r = announce(`info_hash=${hash.toString('latin1')}&peer_id=${PEER.toString('latin1')}&port=1`);
-  assert.equal(r.infoHash, hash.toString('hex'));
+  assert.deepEqual(r.infoHash, new Uint8Array(hash));
   assert.deepEqual(r.peerId, PEER);
   const raw = Buffer.from([0, 1, 2, 0x80, 0xff, 0x20, 0x3d, 0x3f, 0x23, 0x7f, 10, 13, 9, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x41]);
   const mixed = [...raw].map((b, i) => (i % 2 === 0 ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'))).join('');
   const r2 = announce(`peer_id=${PEER.toString('latin1')}&port=1&info_hash=${mixed}`);
-  assert.equal(r2.infoHash, raw.toString('hex'));
+  assert.deepEqual(r2.infoHash, new Uint8Array(raw));
 });
 
 void test('announce: numbers', () => {
@@ -178,7 +178,7 @@ void test('announce: text parameters', () => {
 void test('announce: first occurrence wins, unknown and malformed-but-ignored parameters', () => {
   const r = announce(`${BASE}&port=1&info_hash=bad&peer_id=%zz&event=started&event=bogus&left=5&left=x&&=&%zz=%zz&Port=0&passkey=%`);
   assert.equal(r.port, 6881);
-  assert.equal(r.infoHash, HASH.toString('hex'));
+  assert.deepEqual(r.infoHash, new Uint8Array(HASH));
   assert.equal(r.event, 'started');
   assert.equal(r.left, 5);
   // A '=' inside a value belongs to the value.
@@ -296,7 +296,7 @@ void test('property: a query built from a valid request parses back to it', () =
         const parsed = parseAnnounceQuery(params.join('&'));
         assert.deepEqual(parsed, {
           kind: 'announce',
-          infoHash: r.infoHash.toString('hex'),
+          infoHash: new Uint8Array(r.infoHash),
           peerId: r.peerId,
           port: r.port,
           uploaded: r.uploaded ?? 0,

@@ -187,12 +187,17 @@ const TEXT_NAMES: Record<number, string> = {
   [P_IP]: 'ip',
 };
 
-/** Decodes an info_hash value to hex; returns a ProtocolError when it is not 20 bytes. */
-function infoHashValue(q: string, s: number, e: number): InfoHash | ProtocolError {
+/** Percent-decodes an info_hash value into SCRATCH[0, 20); a ProtocolError when it is not 20 bytes. */
+function decodeInfoHash(q: string, s: number, e: number): ProtocolError | null {
   const n = decode(q, s, e, false, 20);
   if (n === DECODE_BAD) return protocolError('bad_encoding', 'invalid percent-encoding in info_hash');
   if (n !== 20) return protocolError('bad_info_hash', 'invalid info_hash');
-  return SCRATCH.toString('hex', 0, 20) as InfoHash;
+  return null;
+}
+
+/** Decodes an info_hash value to hex; returns a ProtocolError when it is not 20 bytes. */
+function infoHashValue(q: string, s: number, e: number): InfoHash | ProtocolError {
+  return decodeInfoHash(q, s, e) ?? (SCRATCH.toString('hex', 0, 20) as InfoHash);
 }
 
 /**
@@ -201,7 +206,7 @@ function infoHashValue(q: string, s: number, e: number): InfoHash | ProtocolErro
  */
 export function parseAnnounceQuery(query: string, _limits?: ParseLimits): AnnounceRequest | ProtocolError {
   let seen = 0;
-  let infoHash: InfoHash | null = null;
+  let infoHash: Uint8Array | null = null;
   let peerId: Buffer | null = null;
   let port = -1;
   let uploaded = 0;
@@ -231,8 +236,11 @@ export function parseAnnounceQuery(query: string, _limits?: ParseLimits): Announ
 
     switch (id) {
       case P_INFO_HASH: {
-        const h = infoHashValue(query, vs, ve);
-        if (typeof h !== 'string') return h;
+        const err = decodeInfoHash(query, vs, ve);
+        if (err !== null) return err;
+        // The bytes, as the pipeline keys on them (no hex string per announce).
+        const h = new Uint8Array(20);
+        for (let j = 0; j < 20; j++) h[j] = SCRATCH[j]!;
         infoHash = h;
         break;
       }

@@ -102,7 +102,7 @@ void test('announce: fields', () => {
   assert.equal(r.urlData, null);
   assert.deepEqual(r.request, {
     kind: 'announce',
-    infoHash: 'ab'.repeat(20),
+    infoHash: new Uint8Array(20).fill(0xab),
     peerId: new Uint8Array(DEFAULTS.peer),
     port: 6881,
     uploaded: 30,
@@ -323,7 +323,7 @@ void test('property: announce packets round trip', () => {
         assert.equal(r.transactionId, f.tid);
         assert.deepEqual(r.request, {
           kind: 'announce',
-          infoHash: f.hash.toString('hex'),
+          infoHash: new Uint8Array(f.hash),
           peerId: new Uint8Array(f.peer),
           port: f.port,
           uploaded: Number(f.uploaded),

@@ -142,14 +142,16 @@ function parseAnnounce(buf: Buffer, len: number, transactionId: number): UdpAnno
   if (port === 0) return errorSendable(ACTION_ANNOUNCE, transactionId, 'bad_port', 'invalid port');
   const numwant = buf.readInt32BE(92);
   const ipWord = buf.readUInt32BE(84);
-  // A copy of its own (the datagram's memory is reused once the batch is handled; the Redis store
-  // may still hold the peer id then), as a small plain Uint8Array in V8's heap: cheaper than a
-  // Buffer and a native copy.
+  // Copies of their own (the datagram's memory is reused once the batch is handled; the Redis
+  // store may still hold the peer id then), as small plain Uint8Arrays in V8's heap: cheaper than
+  // Buffers and a native copy.
   const peerId = new Uint8Array(20);
   for (let j = 0; j < 20; j++) peerId[j] = buf[36 + j]!;
+  const infoHash = new Uint8Array(20);
+  for (let j = 0; j < 20; j++) infoHash[j] = buf[16 + j]!;
   const request: AnnounceRequest = {
     kind: 'announce',
-    infoHash: buf.toString('hex', 16, 36) as InfoHash,
+    infoHash,
     peerId,
     port,
     uploaded,
