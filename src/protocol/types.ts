@@ -24,8 +24,8 @@ export interface AnnounceRequest {
   noPeerId: boolean;
   /** null when the client did not say (or sent a negative number, as UDP's -1). Not yet clamped. */
   numwant: number | null;
-  /** The client's `key`, as text (HTTP) or 8 hex digits (UDP); null if absent. */
-  key: string | null;
+  /** The client's `key`: text (HTTP) or its 32-bit value (UDP); null if absent. Not used by the tracker. */
+  key: string | number | null;
   trackerId: string | null;
   /** The `ip` the client claims (HTTP text, UDP dotted quad); null if absent or 0. Used only if enabled. */
   ip: string | null;

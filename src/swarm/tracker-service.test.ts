@@ -198,6 +198,36 @@ test('the info hash as bytes (as the parsers give it) or as hex: one swarm, one 
   assert.equal(reason(service.announce(req({ infoHash: bytes(H2) }), PK1, IP)), 'ok');
 });
 
+test('an answer from an async store uses copies of the request arrays, which the caller may reuse at once', async () => {
+  const clock = new ManualClock(1_800_000_000_000);
+  const access = new AccessCache();
+  access.replaceAll({
+    users: [{ passkey: PK1, id: 1, enabled: true, disabledReason: null }],
+    torrents: [{ infoHash: H1, torrentId: 7, status: 'active', deletedReason: null, deletedAt: null, uploadFactor: 1, downloadFactor: 1 }],
+    rules: [],
+  });
+  const inner = new MemoryPeerStore({ maxPeersPerUser: 2 });
+  // An async store that does not credit by itself: the service accounts after the await.
+  const store = Object.assign(Object.create(inner) as MemoryPeerStore, { announce: (a: Parameters<MemoryPeerStore['announce']>[0]) => Promise.resolve(inner.announce(a)) });
+  const ledger = new Ledger('test');
+  const service = new TrackerService(rules, access, store, ledger, clock, () => 0.5);
+  const peerId = new Uint8Array(Buffer.from('-TR3000-00000000000a'));
+  const infoHash = new Uint8Array(Buffer.from(H1, 'hex'));
+  const pending = service.announce(req({ event: 'started', infoHash, peerId, uploaded: 10 }), PK1, IP);
+  assert.ok(pending instanceof Promise, 'the async store answers later');
+  // What a UDP socket does with its scratch arrays as soon as the call returns.
+  peerId.fill(0xff);
+  infoHash.fill(0xee);
+  const a = await pending;
+  assert.ok(a.ok, 'answered');
+  const baselines = unpackBaselines(totals(ledger).batch!);
+  assert.deepEqual(
+    baselines.map((b) => b.peerId),
+    [Buffer.from('-TR3000-00000000000a').toString('hex')],
+    'the baseline is written for the peer id the client sent',
+  );
+});
+
 test('refusals name the problem', () => {
   const { service, access, clock } = setup();
   const reason = (r: ReturnType<typeof service.announce>) => {

@@ -178,6 +178,10 @@ export class TrackerService {
     return t;
   }
 
+  /**
+   * Answers an announce. The request's arrays (info hash, peer id) and `ip` are read during this
+   * call only: the caller may reuse them once it returns, even when the answer is a Promise.
+   */
   announce(req: AnnounceRequest, passkey: string | null, ip: Uint8Array): MaybePromise<AnnounceAnswer | Refusal> {
     // A blocked info hash is refused in every mode, before anything else. A registered torrent
     // that was deleted (a takedown blocks its hashes too) answers with its deletion reason, as
@@ -237,7 +241,13 @@ export class TrackerService {
       now,
       credit,
     });
-    if (r instanceof Promise) return r.then((o) => this.finish(req, userId, torrent, o, now, rt, row));
+    if (r instanceof Promise) {
+      // The request's arrays may be reused once this call returns (the UDP parser's scratch):
+      // keep copies for the answer.
+      const h = req.infoHash;
+      const kept: AnnounceRequest = { ...req, infoHash: typeof h === 'string' ? h : h.slice(), peerId: req.peerId.slice() };
+      return r.then((o) => this.finish(kept, userId, torrent, o, now, rt, row));
+    }
     return this.finish(req, userId, torrent, r, now, rt, row);
   }
 

@@ -21,6 +21,7 @@ import {
   writeScrapeResponse,
   ACTION_SCRAPE,
   parseUdpRequest,
+  udpParseScratch,
 } from '../protocol/udp/packets.js';
 import { ConnectionIdIssuer } from '../protocol/udp/connection-id.js';
 import { BatchedUdpSocket, loadUdpBatch, udpBatchLoadError, type KeptAddress, type UdpBatchAddon } from './udp-batch-io.js';
@@ -89,6 +90,8 @@ export class UdpTracker {
   private readonly ids: ConnectionIdIssuer;
   private loggedIo = false;
   private closed = false;
+  /** The info hash and peer id of the announce being handled (see UdpParseScratch). */
+  private readonly scratch = udpParseScratch();
 
   constructor(private readonly o: UdpTrackerOptions) {
     this.ids = new ConnectionIdIssuer(o.secret ?? randomBytes(32), o.connectionTtl);
@@ -208,7 +211,7 @@ export class UdpTracker {
    */
   private handle<P>(msg: Buffer, len: number, v6: boolean, ip: Uint8Array | null, port: number, r: Replier<P>, to: P): void {
     const stats = this.o.stats;
-    const p = parseUdpRequest(msg, len);
+    const p = parseUdpRequest(msg, len, this.scratch);
     if (p.kind === 'drop') {
       stats.countUdpDrop(p.reason);
       return;

@@ -8,6 +8,7 @@ import {
   encodeScrapeResponse,
   maxPeersForDatagram,
   parseUdpRequest,
+  udpParseScratch,
   writeAnnounceResponse,
   writeScrapeResponse,
   type UdpParseResult,
@@ -112,7 +113,7 @@ void test('announce: fields', () => {
     compact: true,
     noPeerId: false,
     numwant: null,
-    key: '0badf00d',
+    key: 0x0badf00d,
     trackerId: null,
     ip: null,
   });
@@ -120,11 +121,22 @@ void test('announce: fields', () => {
   const r2 = expectKind(parseUdpRequest(pkt), 'announce');
   assert.equal(r2.request.ip, '10.0.1.2');
   assert.equal(r2.request.numwant, 50);
-  assert.equal(r2.request.key, '00000000');
+  assert.equal(r2.request.key, 0);
   assert.equal(r2.request.left, Number.MAX_SAFE_INTEGER);
   // The peer id is a copy.
   pkt[36] = 0;
   assert.equal(r2.request.peerId[0], DEFAULTS.peer[0]);
+  // With scratch arrays, the request holds them: no allocation, rewritten by the next parse.
+  const scratch = udpParseScratch();
+  const s1 = expectKind(parseUdpRequest(announcePacket({ hash: Buffer.alloc(20, 1), peer: Buffer.alloc(20, 2) }), undefined, scratch), 'announce');
+  assert.equal(s1.request.infoHash, scratch.infoHash);
+  assert.equal(s1.request.peerId, scratch.peerId);
+  assert.deepEqual(scratch.infoHash, new Uint8Array(20).fill(1));
+  assert.deepEqual(scratch.peerId, new Uint8Array(20).fill(2));
+  const s2 = expectKind(parseUdpRequest(announcePacket({ hash: Buffer.alloc(20, 3), peer: Buffer.alloc(20, 4) }), undefined, scratch), 'announce');
+  assert.equal(s2.request.infoHash, scratch.infoHash);
+  assert.deepEqual(s1.request.infoHash, new Uint8Array(20).fill(3), 'the earlier request sees the new bytes');
+  assert.deepEqual(s2.request.peerId, new Uint8Array(20).fill(4));
   for (const [n, e] of [
     [0, 'none'],
     [1, 'completed'],
@@ -333,7 +345,7 @@ void test('property: announce packets round trip', () => {
           compact: true,
           noPeerId: false,
           numwant: f.numwant < 0 ? null : f.numwant,
-          key: f.key.toString(16).padStart(8, '0'),
+          key: f.key,
           trackerId: null,
           ip: f.ip === 0 ? null : [f.ip >>> 24, (f.ip >>> 16) & 255, (f.ip >>> 8) & 255, f.ip & 255].join('.'),
         });
