@@ -33,8 +33,11 @@ export interface AnnounceRequest {
 
 export interface ScrapeRequest {
   kind: 'scrape';
-  /** Distinct info hashes in request order; empty means a full scrape was asked for. */
-  infoHashes: InfoHash[];
+  /**
+   * Distinct info hashes in request order; empty means a full scrape was asked for. 40 hex
+   * characters (HTTP) or 20 bytes (UDP: no hex string per hash).
+   */
+  infoHashes: Array<Uint8Array | InfoHash>;
 }
 
 /**

@@ -46,6 +46,15 @@ export function loadInfoHash(key: InfoHashKey, w: Uint32Array): boolean {
   return true;
 }
 
+const HEX40 = /^[0-9a-fA-F]{40}$/;
+
+/** The info hash as 40 lowercase hex characters, or null when it is neither 20 bytes nor 40 hex. */
+export function infoHashHex(key: InfoHashKey): InfoHash | null {
+  if (typeof key === 'string') return HEX40.test(key) ? (key.toLowerCase() as InfoHash) : null;
+  if (key.length !== 20) return null;
+  return Buffer.from(key.buffer, key.byteOffset, 20).toString('hex') as InfoHash;
+}
+
 /** One step of MurmurHash3's 32-bit body. */
 export function mixIn(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);

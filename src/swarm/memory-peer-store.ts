@@ -105,7 +105,7 @@
  *   round-robin cursors need no randomness.
  */
 import type { InfoHash } from '../shared/types.js';
-import { fmix, infoHashWordsHash, loadInfoHash, mixIn } from './info-hash-index.js';
+import { fmix, infoHashWordsHash, loadInfoHash, mixIn, type InfoHashKey } from './info-hash-index.js';
 import type {
   AnnounceOutcome,
   PeerAnnounce,
@@ -1085,7 +1085,7 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   /** The swarm of an info hash, or undefined (also for a malformed one). */
-  private swarmOf(infoHash: string): number | undefined {
+  private swarmOf(infoHash: InfoHashKey): number | undefined {
     if (!loadInfoHash(infoHash, HW)) return undefined;
     const s = this.findSwarm();
     return s === NIL ? undefined : s;
@@ -1107,7 +1107,7 @@ export class MemoryPeerStore implements PeerStore {
   // ---------------------------------------------------------------------------------------------
   // The rest of the port
 
-  scrape(infoHashes: readonly InfoHash[]): SwarmCounts[] {
+  scrape(infoHashes: readonly InfoHashKey[]): SwarmCounts[] {
     const out: SwarmCounts[] = new Array<SwarmCounts>(infoHashes.length);
     for (let i = 0; i < infoHashes.length; i++) out[i] = this.counts(this.swarmOf(infoHashes[i]!));
     return out;

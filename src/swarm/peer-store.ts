@@ -9,6 +9,7 @@
  * pipeline the deltas to credit.
  */
 import type { AnnounceEvent, InfoHash, MaybePromise } from '../shared/types.js';
+import type { InfoHashKey } from './info-hash-index.js';
 
 export interface PeerAnnounce {
   /**
@@ -119,8 +120,8 @@ export interface PeerStore {
    * other peers: a seeder is given leechers only; nobody is given themselves.
    */
   announce(a: PeerAnnounce): MaybePromise<AnnounceOutcome>;
-  /** Counts for each info hash, in order (zeros for an unknown one). */
-  scrape(infoHashes: readonly InfoHash[]): MaybePromise<SwarmCounts[]>;
+  /** Counts for each info hash (40 hex characters or 20 bytes), in order (zeros for an unknown one). */
+  scrape(infoHashes: readonly InfoHashKey[]): MaybePromise<SwarmCounts[]>;
   /** Removes peers that last announced before `olderThan` (seconds) and swarms left empty. */
   sweep(olderThan: number): MaybePromise<SweepResult>;
   /** Every swarm with its counts (full scrape, metrics). */

@@ -108,6 +108,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { closeRedis, checkKeyPrefix, isCluster } from '../shared/redis.js';
 import type { InfoHash } from '../shared/types.js';
+import { infoHashHex, type InfoHashKey } from './info-hash-index.js';
 import type {
   AnnounceOutcome,
   PeerAnnounce,
@@ -293,15 +294,8 @@ export class RedisPeerStore implements PeerStore {
     const ip = a.ip;
     const isV6 = ip.length === 16;
     if (!isV6 && ip.length !== 4) throw new RangeError('ip must be 4 or 16 bytes');
-    const h = a.infoHash;
-    let hex: string;
-    if (typeof h === 'string') {
-      if (!HEX40.test(h)) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
-      hex = h.toLowerCase();
-    } else {
-      if (h.length !== 20) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
-      hex = Buffer.from(h.buffer, h.byteOffset, 20).toString('hex');
-    }
+    const hex = infoHashHex(a.infoHash);
+    if (hex === null) throw new RangeError('infoHash must be 40 hex characters or 20 bytes');
     const userId = a.userId >>> 0;
     const now = a.now >>> 0;
     const key = Buffer.allocUnsafe(24);
@@ -394,14 +388,15 @@ export class RedisPeerStore implements PeerStore {
     await this.sc.essaimPsBucket(ik, ck, hex, dP, dS, dV, dW, op, score === '' ? '0' : score);
   }
 
-  async scrape(infoHashes: readonly InfoHash[]): Promise<SwarmCounts[]> {
+  async scrape(infoHashes: readonly InfoHashKey[]): Promise<SwarmCounts[]> {
     const out: SwarmCounts[] = infoHashes.map(() => ({ complete: 0, incomplete: 0, downloaded: 0 }));
     const idx: number[] = [];
     const keys: string[] = [];
     infoHashes.forEach((h, i) => {
-      if (!HEX40.test(h)) return;
+      const hex = infoHashHex(h);
+      if (hex === null) return;
       idx.push(i);
-      keys.push(swarmKeys(this.prefix, h.toLowerCase())[0]!);
+      keys.push(swarmKeys(this.prefix, hex)[0]!);
     });
     const res = await this.hmgetMany(keys, ['S', 'L', 'D']);
     res.forEach((c, k) => {

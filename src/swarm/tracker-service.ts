@@ -72,8 +72,18 @@ export interface AnnounceAnswer {
 
 export interface ScrapeAnswer {
   ok: true;
-  /** In the order of the request's info hashes (those left out keep their relative order). */
-  files: Array<{ infoHash: InfoHash; counts: SwarmCounts }>;
+  /**
+   * In the order of the request's info hashes (those left out keep their relative order), each
+   * with the very value the request gave (bytes or hex); a full scrape gives hex.
+   */
+  files: Array<{ infoHash: Uint8Array | InfoHash; counts: SwarmCounts }>;
+}
+
+/** The answer to a scrape of `hashes` whose counts are `counts`, in the same order. */
+function scrapeFiles(hashes: ReadonlyArray<Uint8Array | InfoHash>, counts: readonly SwarmCounts[]): ScrapeAnswer {
+  const files: ScrapeAnswer['files'] = new Array(hashes.length);
+  for (let i = 0; i < hashes.length; i++) files[i] = { infoHash: hashes[i]!, counts: counts[i]! };
+  return { ok: true, files };
 }
 
 /** A peer's last credited counters, as loaded from storage at start (see docs/tracker.md). */
@@ -346,10 +356,19 @@ export class TrackerService {
       return r instanceof Promise ? r.then(() => ({ ok: true as const, files })) : { ok: true, files };
     }
     // Unregistered hashes are answered with zeros in public mode and left out otherwise (BEP 48).
-    const hashes = this.rules.mode === 'public' ? req.infoHashes : req.infoHashes.filter((h) => this.access.torrent(h)?.status === 'active');
+    // (Plain loops and a module function: tsx wraps every named closure made per call.)
+    let hashes = req.infoHashes;
+    if (this.rules.mode !== 'public') {
+      const known: Array<Uint8Array | InfoHash> = [];
+      for (let i = 0; i < hashes.length; i++) if (this.access.torrent(hashes[i]!)?.status === 'active') known.push(hashes[i]!);
+      hashes = known;
+    }
     const counts = this.store.scrape(hashes);
-    const build = (c: SwarmCounts[]): ScrapeAnswer => ({ ok: true, files: hashes.map((infoHash, i) => ({ infoHash, counts: c[i]! })) });
-    return counts instanceof Promise ? counts.then(build) : build(counts);
+    if (counts instanceof Promise) {
+      const kept = hashes;
+      return counts.then((c) => scrapeFiles(kept, c));
+    }
+    return scrapeFiles(hashes, counts);
   }
 }
 

@@ -37,13 +37,14 @@ function stubService(opts: { async: boolean; npeers: number; refuse?: Set<string
       if (opts.refuse?.has(Buffer.from(req.infoHash).toString('hex'))) return answer({ ok: false, code: 'unregistered_torrent', reason: 'unregistered torrent' });
       return answer({ ok: true, interval: 1800, minInterval: 300, outcome: { complete: 7, incomplete: 3, downloaded: 0, peers4, peers6 } });
     },
-    scrape(req: { infoHashes: string[] }) {
+    scrape(req: { infoHashes: Uint8Array[] }) {
       // Hashes starting 11 or 44 are known; a request naming a 44… hash is answered in reverse
-      // order (the UDP tracker must still answer in request order).
+      // order (the UDP tracker must still answer in request order). The files carry the
+      // request's own values, as TrackerService's do.
       const files = req.infoHashes
-        .filter((h) => h.startsWith('11') || h.startsWith('44'))
-        .map((h) => ({ infoHash: h, counts: { complete: h.startsWith('11') ? 5 : 6, incomplete: 2, downloaded: 9 } }));
-      if (files.some((f) => f.infoHash.startsWith('44'))) files.reverse();
+        .filter((h) => h[0] === 0x11 || h[0] === 0x44)
+        .map((h) => ({ infoHash: h, counts: { complete: h[0] === 0x11 ? 5 : 6, incomplete: 2, downloaded: 9 } }));
+      if (files.some((f) => f.infoHash[0] === 0x44)) files.reverse();
       return answer({ ok: true, files });
     },
   };

@@ -30,6 +30,7 @@ import type { Logger } from '../shared/log.js';
 import type { TrackerStats } from '../shared/metrics.js';
 import type { AnnounceAnswer, Refusal, ScrapeAnswer, TrackerService } from '../swarm/tracker-service.js';
 import type { SwarmCounts } from '../swarm/peer-store.js';
+import { infoHashHex } from '../swarm/info-hash-index.js';
 import { route } from './http-tracker.js';
 import { socketIp } from './peer-ip.js';
 
@@ -248,7 +249,7 @@ export class UdpTracker {
     }
     // scrape
     const passkey = passkeyFromUrlData(p.urlData ?? null);
-    const hashes = p.infoHashes.slice(0, this.o.maxScrapeHashes);
+    const hashes = p.infoHashes.length > this.o.maxScrapeHashes ? p.infoHashes.slice(0, this.o.maxScrapeHashes) : p.infoHashes;
     const s = this.o.service.scrape({ kind: 'scrape', infoHashes: hashes }, passkey);
     const tid = p.transactionId;
     if (s instanceof Promise) {
@@ -276,7 +277,7 @@ export class UdpTracker {
     else r.send(encodeUdpAnnounce(tid, a.interval, o.incomplete, o.complete, peers), to);
   }
 
-  private scrapeAnswer<P>(tid: number, hashes: readonly string[], a: ScrapeAnswer | Refusal, r: Replier<P>, to: P): void {
+  private scrapeAnswer<P>(tid: number, hashes: readonly Uint8Array[], a: ScrapeAnswer | Refusal, r: Replier<P>, to: P): void {
     if (!a.ok) {
       this.o.stats.countScrape('udp', a.code);
       r.send(encodeErrorResponse(tid, a.reason), to);
@@ -297,8 +298,9 @@ export class UdpTracker {
       } else counts[i] = ZERO_COUNTS;
     }
     if (j !== files.length) {
-      const byHash = new Map(files.map((f) => [f.infoHash as string, f.counts]));
-      for (let i = 0; i < hashes.length; i++) counts[i] = byHash.get(hashes[i]!) ?? ZERO_COUNTS;
+      const byHash = new Map<string, SwarmCounts>();
+      for (const f of files) byHash.set(infoHashHex(f.infoHash) ?? '', f.counts);
+      for (let i = 0; i < hashes.length; i++) counts[i] = byHash.get(infoHashHex(hashes[i]!)!) ?? ZERO_COUNTS;
     }
     const off = r.reserve(8 + 12 * counts.length, to);
     if (off >= 0) r.commit(writeScrapeResponse(r.out, off, tid, counts), to);

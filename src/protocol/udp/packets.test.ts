@@ -191,14 +191,19 @@ void test('scrape', () => {
   assert.deepEqual(r, {
     kind: 'scrape',
     transactionId: 7,
-    infoHashes: [h(1), h(2), h(3)].map((b) => b.toString('hex')),
+    infoHashes: [h(1), h(2), h(3)].map((b) => new Uint8Array(b)),
     urlData: null,
   });
   // Trailing partial hash ignored; more than 74 capped.
   assert.equal(expectKind(parseUdpRequest(Buffer.concat([scrapePacket([h(1)]), Buffer.alloc(19)])), 'scrape').infoHashes.length, 1);
   const many = Array.from({ length: 80 }, (_, i) => h(i));
   const capped = expectKind(parseUdpRequest(scrapePacket(many)), 'scrape');
-  assert.deepEqual(capped.infoHashes, many.slice(0, 74).map((b) => b.toString('hex')));
+  assert.deepEqual(capped.infoHashes, many.slice(0, 74).map((b) => new Uint8Array(b)));
+  // Copies: the datagram's memory may be reused.
+  const pkt = scrapePacket([h(9)]);
+  const copied = expectKind(parseUdpRequest(pkt), 'scrape');
+  pkt.fill(0, 16);
+  assert.deepEqual(copied.infoHashes, [new Uint8Array(h(9))]);
   assert.deepEqual(parseUdpRequest(scrapePacket([])), {
     kind: 'error-sendable',
     action: 2,

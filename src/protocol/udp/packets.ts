@@ -14,7 +14,7 @@
  * Events: 0 none, 1 completed, 2 started, 3 stopped, and 4 paused (BEP 21's event over UDP, as
  * libtorrent sends it; BEP 15 itself stops at 3).
  */
-import type { AnnounceEvent, InfoHash } from '../../shared/types.js';
+import type { AnnounceEvent } from '../../shared/types.js';
 import type { AnnounceRequest, ProtocolErrorCode } from '../types.js';
 
 export const PROTOCOL_ID_HI = 0x417;
@@ -51,8 +51,8 @@ export interface UdpAnnounce {
 export interface UdpScrape {
   kind: 'scrape';
   transactionId: number;
-  /** Distinct, in request order, at most MAX_UDP_SCRAPE_HASHES (later ones are ignored). */
-  infoHashes: InfoHash[];
+  /** 20 bytes each (copies), distinct, in request order, at most MAX_UDP_SCRAPE_HASHES (later ones are ignored). */
+  infoHashes: Uint8Array[];
   /** Always null: the hash list runs to the end of the packet, so there is no room for BEP 41 options. */
   urlData: null;
 }
@@ -185,14 +185,22 @@ function parseAnnounce(buf: Buffer, len: number, transactionId: number, scratch:
   };
 }
 
+/** Whether the 20 bytes at buf[off ..] are those of `h`. */
+function sameHash(h: Uint8Array, buf: Buffer, off: number): boolean {
+  for (let j = 0; j < 20; j++) if (h[j] !== buf[off + j]) return false;
+  return true;
+}
+
 function parseScrape(buf: Buffer, len: number, transactionId: number): UdpScrape | UdpErrorSendable {
   const n = Math.min(Math.floor((len - HEADER_LENGTH) / 20), MAX_UDP_SCRAPE_HASHES);
   if (n === 0) return errorSendable(ACTION_SCRAPE, transactionId, 'missing_info_hash', 'missing info_hash');
-  const infoHashes: InfoHash[] = [];
-  for (let i = 0; i < n; i++) {
+  const infoHashes: Uint8Array[] = [];
+  next: for (let i = 0; i < n; i++) {
     const off = HEADER_LENGTH + i * 20;
-    const h = buf.toString('hex', off, off + 20) as InfoHash;
-    if (!infoHashes.includes(h)) infoHashes.push(h);
+    for (let k = 0; k < infoHashes.length; k++) if (sameHash(infoHashes[k]!, buf, off)) continue next;
+    const h = new Uint8Array(20);
+    for (let j = 0; j < 20; j++) h[j] = buf[off + j]!;
+    infoHashes.push(h);
   }
   return { kind: 'scrape', transactionId, infoHashes, urlData: null };
 }
