@@ -29,6 +29,7 @@ import { TrackerService } from './swarm/tracker-service.js';
 import { HttpTracker } from './tracker/http-tracker.js';
 import { makeIpPolicy } from './tracker/peer-ip.js';
 import { UdpTracker } from './tracker/udp-tracker.js';
+import { hugePageAdvisor } from './tracker/udp-batch-io.js';
 import { buildWebApp } from './web/app.js';
 import { join } from 'node:path';
 import { pruneExpired, SwarmCountSync } from './jobs/site-jobs.js';
@@ -116,7 +117,8 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       ? // Credits are computed in the announce script and wait in Redis for the drain (below): no
         // tracker node holds unwritten traffic in memory.
         createRedisPeerStore(redis!, { maxPeersPerUser: tc.max_peers_per_user, keyPrefix: config.redis.key_prefix, creditInStore: true })
-      : new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user });
+      : // Huge pages for the store's large arrays when the native addon is there (docs/tracker.md).
+        new MemoryPeerStore({ maxPeersPerUser: tc.max_peers_per_user, adviseMemory: hugePageAdvisor() ?? undefined });
   const ledger = new Ledger();
   const stats = new TrackerStats();
   const service = new TrackerService(

@@ -16,6 +16,9 @@
  *     -> [handle, boundPort]; onBatch(count) is called with the number of datagrams received.
  *   send(handle, count) -> number of datagrams handed to the kernel (the rest were dropped).
  *   close(handle)
+ *   adviseHuge(arrayBuffer) -> bytes of it (whole 2 MiB pages inside it) now advised
+ *     MADV_HUGEPAGE, 0 when none (too small, or the kernel refused); for the peer store's large
+ *     typed arrays, called before they are first written.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -432,8 +436,29 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double advised = 0;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc == 1 && buffer_arg(env, argv[0], &data, &len) && data != NULL) {
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t start = ((uintptr_t)data + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)data + len) & ~(huge - 1);
+    if (end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0) advised = (double)(end - start);
+#endif
+  }
+  napi_value out;
+  napi_create_double(env, advised, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
+      {"adviseHuge", NULL, js_advise_huge, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},

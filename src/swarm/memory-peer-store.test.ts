@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InfoHash } from '../shared/types.js';
-import { MemoryPeerStore, PEER_SLOT_BYTES } from './memory-peer-store.js';
+import { BIG_ARRAY_BYTES, MemoryPeerStore, PEER_SLOT_BYTES } from './memory-peer-store.js';
 import type { PeerAnnounce } from './peer-store.js';
 
 const H = (n: number): InfoHash => n.toString(16).padStart(40, '0') as InfoHash;
@@ -173,5 +173,28 @@ describe('MemoryPeerStore internals', () => {
     for (let n = 0; n < 100; n++) s.announce(req(n, { infoHash: H(n % 7) }));
     s.checkInvariants();
     assert.equal(s.stats().peers, 100);
+  });
+
+  it('hands each big array to adviseMemory before writing it, and no small one', () => {
+    const advised: Array<{ bytes: number; zero: boolean }> = [];
+    const adviseMemory = (buf: ArrayBuffer) => {
+      // Still all zeros: nothing (no copy of the old records) was written before the advice.
+      const v = new Uint8Array(buf);
+      advised.push({ bytes: buf.byteLength, zero: v.every((x) => x === 0) });
+    };
+    const small = new MemoryPeerStore({ maxPeersPerUser: 1, adviseMemory });
+    for (let n = 0; n < 100; n++) small.announce(req(n));
+    assert.equal(advised.length, 0, 'no array of a small store reaches the threshold');
+    // A slab of 65,536 records is past the threshold; growing it past 2^17 records makes another.
+    const big = new MemoryPeerStore({ maxPeersPerUser: 1, adviseMemory, initialPeerCapacity: 1 << 16 });
+    assert.ok(advised.length >= 1, 'the big initial slab is advised');
+    for (let n = 0; n < (1 << 16) + 10; n++) big.announce(req(n, { infoHash: H(n % 50) }));
+    big.checkInvariants();
+    assert.equal(big.stats().peers, (1 << 16) + 10);
+    assert.ok(advised.some((a) => a.bytes >= (1 << 17) * PEER_SLOT_BYTES), 'the grown slab is advised too');
+    for (const a of advised) {
+      assert.ok(a.bytes >= BIG_ARRAY_BYTES, `only big arrays (${a.bytes} bytes)`);
+      assert.ok(a.zero, 'advised before the first write');
+    }
   });
 });

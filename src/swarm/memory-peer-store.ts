@@ -195,7 +195,17 @@ export interface MemoryPeerStoreOptions extends PeerStoreOptions {
   initialPeerCapacity?: number;
   /** Initial swarm capacity (rounded up to a power of two, at least 2). Default 256. */
   initialSwarmCapacity?: number;
+  /**
+   * Called with the buffer of each typed array of BIG_ARRAY_BYTES or more that the store
+   * allocates, before anything is written to it: compose.ts passes the native addon's huge-page
+   * advice (madvise MADV_HUGEPAGE), so that random reads of records and tables cost no page walk
+   * each. Nothing by default.
+   */
+  adviseMemory?: (buf: ArrayBuffer) => unknown;
 }
+
+/** Typed arrays from this size on are handed to MemoryPeerStoreOptions.adviseMemory (one 2 MiB huge page). */
+export const BIG_ARRAY_BYTES = 2 << 20;
 
 
 function pow2AtLeast(n: number, min: number): number {
@@ -289,9 +299,12 @@ export class MemoryPeerStore implements PeerStore {
 
   /** Selected entries (arena indexes) of the current announce. */
   private sel = new Uint32Array(64);
+  /** MemoryPeerStoreOptions.adviseMemory. */
+  private readonly advise: ((buf: ArrayBuffer) => unknown) | null;
 
   constructor(opts: MemoryPeerStoreOptions) {
     this.maxPerUser = opts.maxPeersPerUser;
+    this.advise = opts.adviseMemory ?? null;
     this.initPeerCap = pow2AtLeast(opts.initialPeerCapacity ?? 1024, 2);
     this.initSwarmCap = pow2AtLeast(opts.initialSwarmCapacity ?? 256, 2);
     this.reset();
@@ -809,8 +822,8 @@ export class MemoryPeerStore implements PeerStore {
     if (!compact || live + (need - this.ehi) > cap) {
       cap = Math.max(need + (need >>> 3), 64);
     }
-    const ea = new Uint8Array(cap * 6);
-    const es = new Uint32Array(cap);
+    const ea = this.u8(cap * 6);
+    const es = this.u32(cap);
     if (compact) {
       live = 0;
       for (let s = 0; s < this.swarmHi; s++) {
@@ -870,8 +883,8 @@ export class MemoryPeerStore implements PeerStore {
 
   /** (Re)allocates the slab and copies the records in use. */
   private resizeSlab(cap: number): void {
-    const buf = new ArrayBuffer(cap * PEER_SLOT_BYTES);
-    const b = new Uint8Array(buf);
+    const b = this.u8(cap * PEER_SLOT_BYTES);
+    const buf = b.buffer;
     if (this.hi > 0) b.set(this.b.subarray(0, this.hi * PEER_SLOT_BYTES));
     this.b = b;
     this.w = new Uint32Array(buf);
@@ -880,13 +893,27 @@ export class MemoryPeerStore implements PeerStore {
 
   private growV6(): void {
     const cap = this.v6cap === 0 ? 64 : this.v6cap * 2;
-    const v6 = new Uint8Array(cap * 18);
+    const v6 = this.u8(cap * 18);
     v6.set(this.v6);
-    const free = new Uint32Array(cap);
+    const free = this.u32(cap);
     free.set(this.v6free);
     this.v6 = v6;
     this.v6free = free;
     this.v6cap = cap;
+  }
+
+  /** A zeroed Uint8Array of n bytes; a big one is handed to `advise` before its first write. */
+  private u8(n: number): Uint8Array<ArrayBuffer> {
+    const a = new Uint8Array(n);
+    if (n >= BIG_ARRAY_BYTES && this.advise !== null) this.advise(a.buffer);
+    return a;
+  }
+
+  /** A zeroed Uint32Array of n words; a big one is handed to `advise` before its first write. */
+  private u32(n: number): Uint32Array<ArrayBuffer> {
+    const a = new Uint32Array(n);
+    if (n * 4 >= BIG_ARRAY_BYTES && this.advise !== null) this.advise(a.buffer);
+    return a;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -966,7 +993,7 @@ export class MemoryPeerStore implements PeerStore {
 
   private growTable(): void {
     const old = this.table;
-    const t = new Uint32Array(old.length * 2);
+    const t = this.u32(old.length * 2);
     const mask = t.length - 1;
     for (let k = 0; k < old.length; k++) {
       const e = old[k]!;
@@ -1059,7 +1086,7 @@ export class MemoryPeerStore implements PeerStore {
 
   private growSwarmTable(): void {
     const old = this.stable;
-    const t = new Uint32Array(old.length * 2);
+    const t = this.u32(old.length * 2);
     const mask = t.length - 1;
     for (let k = 0; k < old.length; k++) {
       const e = old[k]!;
@@ -1092,7 +1119,7 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   private resizeSwarms(cap: number): void {
-    const sw = new Uint32Array(cap * SWARM_WORDS);
+    const sw = this.u32(cap * SWARM_WORDS);
     if (this.swarmHi > 0) sw.set(this.sw.subarray(0, this.swarmHi * SWARM_WORDS));
     this.sw = sw;
     this.swarmCap = cap;

@@ -27,6 +27,19 @@ export interface UdpBatchAddon {
   ): [unknown, number];
   send(handle: unknown, count: number): number;
   close(handle: unknown): void;
+  /** MADV_HUGEPAGE on the whole 2 MiB pages inside the buffer; the bytes advised (absent from older builds). */
+  adviseHuge?(buf: ArrayBuffer): number;
+}
+
+/**
+ * The addon's huge-page advice for large buffers (the memory peer store's typed arrays, see
+ * MemoryPeerStoreOptions.adviseMemory), or null when the addon is not available.
+ */
+export function hugePageAdvisor(): ((buf: ArrayBuffer) => number) | null {
+  const a = loadUdpBatch();
+  if (a === null || typeof a.adviseHuge !== 'function') return null;
+  const advise = a.adviseHuge.bind(a);
+  return (buf) => advise(buf);
 }
 
 let loaded: UdpBatchAddon | null | undefined;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { UdpTracker, type UdpIo } from './udp-tracker.js';
-import { BatchedUdpSocket, loadUdpBatch, SLOTS } from './udp-batch-io.js';
+import { BatchedUdpSocket, hugePageAdvisor, loadUdpBatch, SLOTS } from './udp-batch-io.js';
 import { TrackerStats } from '../shared/metrics.js';
 import { silentLogger } from '../shared/log.js';
 import { ManualClock } from '../shared/clock.js';
@@ -354,4 +354,19 @@ describe('batched socket: source addresses', { skip: haveAddon ? false : 'native
       sock.close();
     }
   });
+});
+
+test('the addon advises huge pages on the whole 2 MiB pages of a buffer, and nothing on a small one', { skip: haveAddon ? false : 'native addon not built' }, () => {
+  const advise = hugePageAdvisor();
+  assert.ok(advise !== null, 'the addon offers the advice');
+  const big = new ArrayBuffer(16 << 20);
+  const n = advise(big);
+  assert.ok(n % (2 << 20) === 0 && n <= big.byteLength, `whole huge pages inside the buffer (${n})`);
+  assert.ok(n >= 14 << 20 || n === 0, 'all of them, or none where the kernel has no huge pages');
+  assert.equal(advise(new ArrayBuffer(4096)), 0, 'nothing in a buffer smaller than a huge page');
+  // The memory is still ordinary memory.
+  const v = new Uint32Array(big);
+  v[v.length - 1] = 7;
+  v[0] = 9;
+  assert.equal(v[0]! + v[v.length - 1]!, 16);
 });
