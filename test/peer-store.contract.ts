@@ -473,6 +473,45 @@ export function peerStoreContract(
         assert.deepEqual(await s.stats(), { peers: 2, seeders: 0, leechers: 2, torrents: 1, ipv4: 2, ipv6: 0 });
       }));
 
+    it('takes an info hash as 20 bytes or as hex (either case): one swarm, and refuses other lengths', () =>
+      withStore(async (s) => {
+        const bytes = new Uint8Array(Buffer.from(hash('c1'), 'hex'));
+        const first = await ann(s, { n: 1, infoHash: bytes, event: 'started' });
+        assert.ok(first.isNew, 'a new peer of a new swarm');
+        const again = await ann(s, { n: 1, infoHash: hash('C1'), uploaded: 7 });
+        assert.ok(!again.isNew, 'the same peer, found by the upper-case hex form');
+        const o = await ann(s, { n: 2, infoHash: bytes, wantPeerIds: true });
+        assert.deepEqual(selected(o), [idOf(1)]);
+        assert.deepEqual(await s.scrape([bytes, hash('c1')]), [
+          { complete: 0, incomplete: 2, downloaded: 0 },
+          { complete: 0, incomplete: 2, downloaded: 0 },
+        ]);
+        let n = 0;
+        await s.forEachSwarm((h) => {
+          assert.equal(h, hash('c1'), 'listed in lowercase hex');
+          n++;
+        });
+        assert.equal(n, 1, 'one swarm');
+        await assert.rejects(async () => await s.announce(announceOf({ n: 3, infoHash: new Uint8Array(19) })), RangeError);
+        assert.deepEqual(await s.scrape([new Uint8Array(21)]), [{ complete: 0, incomplete: 0, downloaded: 0 }]);
+      }));
+
+    it('keeps nothing of the arrays given: the caller may rewrite them once announce returns', () =>
+      withStore(async (s) => {
+        const h = new Uint8Array(Buffer.from(hash('d2'), 'hex'));
+        const pid = peerId(1);
+        const ip = ip4(1);
+        const pending = s.announce(announceOf({ n: 1, infoHash: h, peerId: pid, ip, event: 'started' }));
+        h.fill(0xee);
+        pid.fill(0x41);
+        ip.fill(0);
+        await pending;
+        const o = await ann(s, { n: 2, infoHash: hash('d2'), wantPeerIds: true });
+        assert.deepEqual(selected(o), [idOf(1)], 'the peer id as it was sent');
+        assert.deepEqual(list4(o.peers4), [`10.0.0.1:${10000 + 1}`], 'the address as it was sent');
+        assert.deepEqual(await s.scrape([h]), [{ complete: 0, incomplete: 0, downloaded: 0 }], 'no swarm under the rewritten bytes');
+      }));
+
     it('keeps swarms apart', () =>
       withStore(async (s) => {
         await ann(s, { n: 1 });

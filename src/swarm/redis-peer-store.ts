@@ -182,7 +182,6 @@ const SCRIPTS: Array<[name: string, lua: string, keys: number]> = [
   ['essaimPsDrop', DROP_SCRIPT, 6],
 ];
 
-const HEX40 = /^[0-9a-fA-F]{40}$/;
 const EMPTY = new Uint8Array(0);
 const SWEEP_CHUNK = 1000;
 const SWEEP_PAGE = 128;
@@ -544,8 +543,8 @@ export class RedisPeerStore implements PeerStore {
   }
 
   async dropSwarm(infoHash: InfoHash): Promise<void> {
-    if (!HEX40.test(infoHash)) return;
-    const hex = infoHash.toLowerCase();
+    const hex = infoHashHex(infoHash);
+    if (hex === null) return;
     const b = bucketOf(hex);
     // Index entry out first: an announce that recreates the swarm afterwards adds it back.
     await this.bucketApply(b, hex, 0, 0, 0, 0, IDX_REMOVE, '');
@@ -593,8 +592,9 @@ export class RedisPeerStore implements PeerStore {
 
   /** The peers of a swarm, seeders then leechers in round-robin order (diagnostics, tests). */
   async dumpSwarm(infoHash: InfoHash): Promise<PeerSnapshot[]> {
-    if (!HEX40.test(infoHash)) return [];
-    const [, p, s, l] = swarmKeys(this.prefix, infoHash.toLowerCase());
+    const hex = infoHashHex(infoHash);
+    if (hex === null) return [];
+    const [, p, s, l] = swarmKeys(this.prefix, hex);
     const out: PeerSnapshot[] = [];
     for (const z of [s!, l!]) {
       const members = await this.redis.zrangeBuffer(z, 0, -1);
