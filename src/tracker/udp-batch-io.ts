@@ -38,8 +38,7 @@ export interface UdpBatchAddon {
 export function hugePageAdvisor(): ((buf: ArrayBuffer) => number) | null {
   const a = loadUdpBatch();
   if (a === null || typeof a.adviseHuge !== 'function') return null;
-  const advise = a.adviseHuge.bind(a);
-  return (buf) => advise(buf);
+  return a.adviseHuge.bind(a);
 }
 
 let loaded: UdpBatchAddon | null | undefined;
@@ -237,12 +236,10 @@ export class BatchedUdpSocket {
 
   /** Queues the `len` bytes written at the last reserve()'s offset, as the answer to `slot`. */
   commit(len: number, slot: number): void {
-    const e = this.outCount * META_WORDS;
+    const e = this.queue(len);
     const m = this.outMeta;
     const src = slot * META_WORDS;
     const im = this.inMeta;
-    m[e] = this.outOff;
-    m[e + 1] = len;
     // port, family, and the 16 address bytes (words 4..7)
     m[e + 2] = im[src + 2]!;
     m[e + 3] = im[src + 3]!;
@@ -250,8 +247,16 @@ export class BatchedUdpSocket {
     m[e + 5] = im[src + 5]!;
     m[e + 6] = im[src + 6]!;
     m[e + 7] = im[src + 7]!;
+  }
+
+  /** Queues the `len` bytes at the last reserve()'s offset; returns the entry's first meta word (destination still to fill). */
+  private queue(len: number): number {
+    const e = this.outCount * META_WORDS;
+    this.outMeta[e] = this.outOff;
+    this.outMeta[e + 1] = len;
     this.outOff += len;
     this.outCount++;
+    return e;
   }
 
   /** Sends an answer to a kept address (immediately when outside a batch). */
@@ -259,14 +264,10 @@ export class BatchedUdpSocket {
     const off = this.reserve(data.length);
     if (off < 0) return;
     this.outBuf.set(data, off);
-    const e = this.outCount * META_WORDS;
-    this.outMeta[e] = off;
-    this.outMeta[e + 1] = data.length;
+    const e = this.queue(data.length);
     this.outMeta[e + 2] = to.port;
     this.outMeta[e + 3] = to.family;
     this.outMetaBytes.set(to.addr, e * 4 + 16);
-    this.outOff += data.length;
-    this.outCount++;
     if (!this.inBatch) this.flush();
   }
 

@@ -51,6 +51,11 @@ function stubService(opts: { async: boolean; npeers: number; refuse?: Set<string
   return { service: service as unknown as TrackerService, seen };
 }
 
+/** The (seeders, completed, leechers) triples of the first n hashes of a scrape answer. */
+function scrapeCounts(raw: Buffer, n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => [raw.readUInt32BE(8 + i * 12), raw.readUInt32BE(12 + i * 12), raw.readUInt32BE(16 + i * 12)]);
+}
+
 function scrapePacket(cid: bigint, tid: number, hashes: Buffer[]): Buffer {
   const b = Buffer.alloc(16);
   b.writeBigUInt64BE(cid, 0);
@@ -138,7 +143,7 @@ for (const io of IOS) {
           assert.equal(r.action, 'scrape', `scrape answered (${r.action})`);
           if (r.action !== 'scrape') return;
           assert.equal(r.raw.length, 8 + 3 * 12, 'three hashes answered');
-          const counts = [0, 1, 2].map((i) => [r.raw.readUInt32BE(8 + i * 12), r.raw.readUInt32BE(12 + i * 12), r.raw.readUInt32BE(16 + i * 12)]);
+          const counts = scrapeCounts(r.raw, 3);
           assert.deepEqual(counts, [
             [0, 0, 0],
             [5, 9, 2],
@@ -157,7 +162,7 @@ for (const io of IOS) {
           const r = await c.request(scrapePacket(cid, 78, hashes), 78);
           assert.equal(r.action, 'scrape', `scrape answered (${r.action})`);
           if (r.action !== 'scrape') return;
-          const counts = [0, 1, 2].map((i) => [r.raw.readUInt32BE(8 + i * 12), r.raw.readUInt32BE(12 + i * 12), r.raw.readUInt32BE(16 + i * 12)]);
+          const counts = scrapeCounts(r.raw, 3);
           assert.deepEqual(counts, [
             [6, 9, 2],
             [0, 0, 0],
