@@ -26,7 +26,7 @@ import { createRedisPeerStore } from './swarm/redis-peer-store.js';
 import { RedisCreditDrain } from './swarm/redis-credit-drain.js';
 import type { PeerStore } from './swarm/peer-store.js';
 import { TrackerService } from './swarm/tracker-service.js';
-import { HttpTracker } from './tracker/http-tracker.js';
+import { createHttpTracker, type HttpTracker } from './tracker/http-tracker.js';
 import { makeIpPolicy } from './tracker/peer-ip.js';
 import { UdpTracker } from './tracker/udp-tracker.js';
 import { hugePageAdvisor } from './tracker/udp-batch-io.js';
@@ -340,16 +340,20 @@ export function createEssaim(config: Config, opts: EssaimOptions = {}): Essaim {
       if (runTracker) {
         const ipPolicy = makeIpPolicy(tc.trusted_proxies, tc.allow_client_ip);
         if (tc.http_enabled) {
-          http = new HttpTracker({
-            service,
-            stats,
-            log,
-            ipPolicy,
-            maxScrapeHashes: tc.scrape_max_hashes,
-            keepAliveTimeoutMs: tc.http_keepalive_timeout * 1000,
-            maxConnections: tc.http_max_connections,
-            ready: () => ready,
-          });
+          http = createHttpTracker(
+            {
+              service,
+              stats,
+              log,
+              ipPolicy,
+              maxScrapeHashes: tc.scrape_max_hashes,
+              keepAliveTimeoutMs: tc.http_keepalive_timeout * 1000,
+              maxConnections: tc.http_max_connections,
+              ready: () => ready,
+            },
+            // Sockets polled by the native front when the optional addon is built (tracker.http_io).
+            tc.http_io,
+          );
           const port = await http.listen(tc.http_host, tc.http_port);
           listening.httpTracker = url('http', tc.http_host, port);
         }

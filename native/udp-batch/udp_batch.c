@@ -456,6 +456,8 @@ static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   return out;
 }
 
+void http_front_define(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"adviseHuge", NULL, js_advise_huge, NULL, NULL, NULL, napi_default, NULL},
@@ -464,6 +466,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  http_front_define(env, exports);
   return exports;
 }
 

@@ -138,9 +138,17 @@ export function socketIp(remote: string | undefined): Uint8Array | null {
 /**
  * The address to announce for an HTTP request: the socket address, or the rightmost
  * X-Forwarded-For hop when the socket peer is a trusted proxy, or the `ip` parameter when allowed.
+ * `remote` is the socket's address as text (node's net) or as 4 or 16 bytes (the native front,
+ * IPv4-mapped addresses already given as IPv4); the result may be that very array.
  */
-export function resolvePeerIp(policy: IpPolicy, remote: string | undefined, xForwardedFor: string | null, claimed: string | null): Uint8Array | null {
-  let ip = socketIp(remote);
+export function resolvePeerIp(
+  policy: IpPolicy,
+  remote: Uint8Array | string | undefined,
+  xForwardedFor: string | null,
+  claimed: string | null,
+): Uint8Array | null {
+  // The native front gives the socket's address as 4 or 16 bytes already.
+  let ip = typeof remote === 'object' ? remote : socketIp(remote);
   if (ip === null) return null;
   if (xForwardedFor !== null && policy.trustedProxies.size > 0 && policy.trustedProxies.has(formatIp(ip))) {
     const comma = xForwardedFor.lastIndexOf(',');

@@ -29,6 +29,26 @@ export interface UdpBatchAddon {
   close(handle: unknown): void;
   /** MADV_HUGEPAGE on the whole 2 MiB pages inside the buffer; the bytes advised (absent from older builds). */
   adviseHuge?(buf: ArrayBuffer): number;
+  // The native HTTP front (native/udp-batch/http_front.c; absent from older builds), see http-native.ts.
+  httpOpen?(
+    host: string,
+    port: number,
+    v6: boolean,
+    inBuf: ArrayBuffer,
+    inMeta: ArrayBuffer,
+    outBuf: ArrayBuffer,
+    outMeta: ArrayBuffer,
+    inSlots: number,
+    outSlots: number,
+    maxConnections: number,
+    idleMs: number,
+    onBatch: (count: number, accepted: number) => void,
+  ): [unknown, number];
+  httpSend?(handle: unknown, count: number): void;
+  httpSendOne?(handle: unknown, id: number, bytes: Uint8Array, close: boolean): boolean;
+  httpCloseConn?(handle: unknown, id: number): void;
+  httpOpenConnections?(handle: unknown): number;
+  httpClose?(handle: unknown): void;
 }
 
 /**

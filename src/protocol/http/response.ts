@@ -407,6 +407,38 @@ export function HTTP_HEAD(status: number, contentLength: number, keepAlive: bool
   );
 }
 
+const headPrefixes: Array<Uint8Array | undefined> = [];
+const KEEP_ALIVE_TAIL = Buffer.from('\r\nConnection: keep-alive\r\n\r\n', 'latin1');
+const CLOSE_TAIL = Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1');
+/** The longest head writeHttpHead() writes (the longest reason phrase, a 10-digit length). */
+export const HTTP_HEAD_MAX = 160;
+
+/**
+ * The head HTTP_HEAD() makes, written into `out` at `off` without a string or a Buffer per call
+ * (the native front's shared output area). Returns the offset after it. `out` must have
+ * HTTP_HEAD_MAX bytes of room.
+ */
+export function writeHttpHead(out: Uint8Array, off: number, status: number, contentLength: number, keepAlive: boolean): number {
+  let pre = headPrefixes[status];
+  if (pre === undefined) {
+    pre = Buffer.from(statusLine(status), 'latin1');
+    headPrefixes[status] = pre;
+  }
+  checkInt(contentLength, 'contentLength');
+  out.set(pre, off);
+  off += pre.length;
+  if (contentLength === 0) out[off++] = 48;
+  else {
+    let digits = 0;
+    for (let v = contentLength; v > 0; v = Math.floor(v / 10)) digits++;
+    for (let i = digits - 1, v = contentLength; i >= 0; i--, v = Math.floor(v / 10)) out[off + i] = 48 + (v % 10);
+    off += digits;
+  }
+  const tail = keepAlive ? KEEP_ALIVE_TAIL : CLOSE_TAIL;
+  out.set(tail, off);
+  return off + tail.length;
+}
+
 /** Head and body in one Buffer, for a single socket write. */
 export function httpResponse(status: number, body: Uint8Array, keepAlive: boolean): Buffer {
   const head = `${statusLine(status)}${body.length}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
