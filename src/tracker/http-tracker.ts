@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { httpResponse } from '../protocol/http/response.js';
 import { CLOSED, HttpRequests, route, type HttpTrackerOptions, type ResponseSink } from './http-requests.js';
-import { loadUdpBatch } from './udp-batch-io.js';
+import { loadUdpBatch, udpBatchLoadError } from './udp-batch-io.js';
 import { NativeHttpTracker } from './http-native.js';
 
 export { route, type HttpTrackerOptions };
@@ -28,10 +28,14 @@ export interface HttpTracker {
 
 /** The HTTP tracker on the chosen carrier (`auto`: native when the addon loads on this host). */
 export function createHttpTracker(o: HttpTrackerOptions, io: HttpIo): HttpTracker {
-  if (io === 'net') return new NetHttpTracker(o);
-  const addon = loadUdpBatch();
-  if (addon !== null && typeof addon.httpOpen === 'function') return new NativeHttpTracker(o, addon);
-  if (io === 'native') throw new Error('tracker.http_io = "native" needs the native addon (native/udp-batch), which is not built here');
+  const addon = io === 'net' ? null : loadUdpBatch();
+  if (addon !== null && typeof addon.httpOpen === 'function') {
+    o.log.info({ httpIo: 'native' }, 'http tracker I/O: native front (sockets polled in batches)');
+    return new NativeHttpTracker(o, addon);
+  }
+  const why = io === 'net' ? 'tracker.http_io = "net"' : addon === null ? `addon not loaded: ${udpBatchLoadError()}` : 'addon built without the HTTP front';
+  if (io === 'native') throw new Error(`tracker.http_io = "native" needs the native addon (native/udp-batch): ${why}`);
+  o.log.info({ httpIo: 'net', reason: why }, 'http tracker I/O: node:net');
   return new NetHttpTracker(o);
 }
 
