@@ -2,8 +2,10 @@
 # npm run bench: Essaim's tracker against opentracker (Debian package) in the same run, with the
 # shared harness (../shared/bench: compare.sh, run.sh). Server on CPU 0, load generator on CPU 1.
 #
-#   bench/run-bench.sh [--quick] [--phases "http udp memory"] [--no-write] [--plain]
+#   bench/run-bench.sh [--quick] [--phases "http udp memory"] [--no-write] [--plain] [--also-net]
 #
+# --also-net: the HTTP run gets a second Essaim target, `essaim-net`, served by node:net
+# (tracker.http_io = "net") instead of the native front, for a side-by-side comparison.
 # Essaim runs with the settings docs/tracker.md recommends for a tracker node ("Running a
 # tracker node"): TRACKER_ENV below (glibc: allocations of 128 KiB and more always mmapped, so
 # that freed typed arrays go back to the system); --plain runs it without them. Override with
@@ -20,13 +22,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=${ESSAIM_BENCH_HARNESS:-$ROOT/../shared/bench}
 WORK=${BENCH_WORK:-/tmp/trackerbench}
 OUT=$WORK/essaim-$(date +%Y%m%d-%H%M%S)
-QUICK=0 WRITE=1 PHASES="http udp memory" PLAIN=0
+QUICK=0 WRITE=1 PHASES="http udp memory" PLAIN=0 ALSO_NET=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --no-write) WRITE=0 ;;
     --phases) PHASES=$2; shift ;;
     --plain) PLAIN=1 ;;
+    --also-net) ALSO_NET=1 ;;
     *) echo "unknown argument $1" >&2; exit 64 ;;
   esac
   shift
@@ -83,9 +86,15 @@ run1="" run2=""
 p1=$(echo "$PHASES" | tr ' ' '\n' | grep -E '^(http|memory)$' | tr '\n' ' ' || true)
 if [ -n "${p1// /}" ]; then
   run1="$OUT/private"
+  extra=()
+  if [ $ALSO_NET = 1 ]; then
+    NET_PORT=$((PORT + 1))
+    cmd_net="$FRESH env $common_env $TRACKER_ENV ESSAIM_TRACKER__HTTP_PORT=$NET_PORT ESSAIM_TRACKER__UDP_PORT=$NET_PORT ESSAIM_TRACKER__HTTP_IO=net ESSAIM_TRACKER__MODE=private node $NODE_FLAGS $ROOT/bin/essaim.js start"
+    extra=("essaim-net=http://127.0.0.1:$NET_PORT/{passkey}/announce" --passkeys-of "essaim-net=$OUT/passkeys.txt" --cmd-of "essaim-net=$cmd_net")
+  fi
   bash "$HARNESS/compare.sh" --no-bt-ref --out "$run1" --phases "$p1" "${SIZE[@]}" \
     "essaim=http://127.0.0.1:$PORT/{passkey}/announce" --passkeys-of "essaim=$OUT/passkeys.txt" \
-    --cmd-of "essaim=$cmd_private" | tee "$OUT/private.txt"
+    --cmd-of "essaim=$cmd_private" "${extra[@]}" | tee "$OUT/private.txt"
 fi
 if echo "$PHASES" | grep -qw udp; then
   run2="$OUT/listed"
