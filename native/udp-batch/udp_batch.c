@@ -19,6 +19,7 @@
  *   adviseHuge(arrayBuffer) -> bytes of it (whole 2 MiB pages inside it) now advised
  *     MADV_HUGEPAGE, 0 when none (too small, or the kernel refused); for the peer store's large
  *     typed arrays, called before they are first written.
+ * The module also carries the HTTP tracker's TCP front (http_front.c: httpOpen and the rest).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

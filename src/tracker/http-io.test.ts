@@ -447,6 +447,25 @@ for (const io of ['net', 'native'] as const) {
       }
     });
 
+    test('a client that keeps sending while its answer is awaited is disconnected', async () => {
+      const t = make({ async: true, delayMs: 300 });
+      const port = await t.listen('127.0.0.1', 0);
+      try {
+        const c = await Conn.open(port);
+        c.write(get(announcePath(1)));
+        await new Promise((r) => setTimeout(r, 50));
+        c.write(get(announcePath(2)).repeat(700)); // about 120 kB while the first answer waits
+        assert.ok(await c.waitClosed(), 'disconnected');
+        const ok = await Conn.open(port);
+        ok.write(get(announcePath(3)) + get(announcePath(4)));
+        assert.equal(dictInt(bdecodeDict((await ok.reply())!.body), 'complete'), 3);
+        assert.equal(dictInt(bdecodeDict((await ok.reply())!.body), 'complete'), 4, 'a few pipelined requests are fine');
+        ok.end();
+      } finally {
+        await t.close();
+      }
+    });
+
     test('close() releases the port at once', async () => {
       const t = make({});
       const port = await t.listen('127.0.0.1', 0);

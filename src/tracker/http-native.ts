@@ -13,7 +13,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { httpResponse, HTTP_HEAD_MAX, writeHttpHead } from '../protocol/http/response.js';
-import { CLOSED, HttpRequests, type HttpTrackerOptions, type ResponseSink } from './http-requests.js';
+import { CLOSED, HttpRequests, MAX_BUFFERED, type HttpTrackerOptions, type ResponseSink } from './http-requests.js';
 import type { UdpBatchAddon } from './udp-batch-io.js';
 
 /** Input entries (reads) per batch, and the bytes they may fill. */
@@ -155,6 +155,10 @@ export class NativeHttpTracker {
       const chunk = this.inBuf.subarray(start, end);
       known.buf = known.buf === null ? Buffer.from(chunk) : Buffer.concat([known.buf, chunk]);
       if (!known.busy) this.run(id, known);
+      else if (known.buf.length > MAX_BUFFERED) {
+        this.pending.delete(id);
+        this.addon.httpCloseConn(this.handle, id);
+      }
       return;
     }
     this.cur = id;

@@ -40,6 +40,11 @@ export interface ResponseSink {
 }
 
 export const MAX_HEAD = 8192;
+/**
+ * Most bytes a connection may send while one of its answers is awaited (an asynchronous peer
+ * store): a few pipelined requests fit; a client that keeps sending is disconnected.
+ */
+export const MAX_BUFFERED = 64 * 1024;
 const MAX_BODY = 4096;
 const EMPTY = new Uint8Array(0);
 const NOT_FOUND = Buffer.from('not found');

@@ -10,7 +10,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { httpResponse } from '../protocol/http/response.js';
-import { CLOSED, HttpRequests, route, type HttpTrackerOptions, type ResponseSink } from './http-requests.js';
+import { CLOSED, HttpRequests, MAX_BUFFERED, route, type HttpTrackerOptions, type ResponseSink } from './http-requests.js';
 import { loadUdpBatch, udpBatchLoadError } from './udp-batch-io.js';
 import { NativeHttpTracker } from './http-native.js';
 
@@ -111,6 +111,10 @@ export class NetHttpTracker implements HttpTracker {
 
     sock.on('data', (chunk: Buffer) => {
       buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+      if (busy && buf.length > MAX_BUFFERED) {
+        sock.destroy();
+        return;
+      }
       if (!busy) {
         try {
           drain();
