@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Side-by-side HTTP announce throughput of the tracker's two HTTP carriers (tracker.http_io =
+# native and net), alternating, so that the host's drift falls on both alike. Each round starts
+# Essaim fresh (private mode, the settings of bench/run-bench.sh) on a copy of a seeded database,
+# pinned to CPU 0, and drives one trial of the shared harness's HTTP load from CPU 1.
+#
+#   bench/http-io-ab.sh [--rounds N] [--loadgen c|wrk] [--duration S]
+#
+# Prints one SUMMARY line per run and, at the end, the announces per second of each carrier and
+# per second of server CPU. Output in /tmp/trackerbench/http-io-ab-<time>/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HARNESS=${ESSAIM_BENCH_HARNESS:-$ROOT/../shared/bench}
+WORK=${BENCH_WORK:-/tmp/trackerbench}
+ROUNDS=3 LOADGEN=c DURATION=8
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift ;;
+    --loadgen) LOADGEN=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    *) echo "unknown argument $1" >&2; exit 64 ;;
+  esac
+  shift
+done
+OUT=$WORK/http-io-ab-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+bash "$HARNESS/run.sh" build >/dev/null
+POOL="$WORK/pool/infohashes-s1-n10000.txt"
+mkdir -p "$WORK/pool"
+[ -s "$POOL" ] || { "$WORK/bin/udpload" gen 10000 1 > "$POOL.tmp" && mv "$POOL.tmp" "$POOL"; }
+SEEDED=$OUT/seed
+(cd "$ROOT" && node --import tsx bench/seed.ts --data-dir "$SEEDED/data" --infohashes "$POOL" --users 10007 --passkeys "$SEEDED/passkeys.txt") >/dev/null
+
+PORT=19269
+for round in $(seq 1 "$ROUNDS"); do
+  for io in native net; do
+    run=$OUT/$round-$io
+    mkdir -p "$run"
+    cp -r "$SEEDED/data" "$run/data"
+    env ESSAIM_SERVER__DATA_DIR="$run/data" ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn \
+      ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= \
+      ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000 ESSAIM_TRACKER__MODE=private ESSAIM_TRACKER__HTTP_IO=$io \
+      ESSAIM_SITE__SWARM_SYNC_INTERVAL=1000000 MALLOC_MMAP_THRESHOLD_=131072 \
+      taskset -c 0 node "$ROOT/bin/essaim.js" start > "$run/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do
+      (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
+      sleep 0.2
+    done
+    bash "$HARNESS/run.sh" http --loadgen "$LOADGEN" --url "http://127.0.0.1:$PORT/{passkey}/announce" \
+      --passkeys "$SEEDED/passkeys.txt" --infohashes "$POOL" --pid "$pid" --trials 1 --duration "$DURATION" \
+      --warmup 2 --torrents 10000 --peers 200000 > "$run/load.txt" 2>&1 || true
+    kill -INT "$pid"
+    wait "$pid" || true
+    line=$(grep '^SUMMARY' "$run/load.txt" | sed "s/name=unnamed/name=$io/")
+    echo "round $round $line" | tee -a "$OUT/results.txt" | cut -c1-200
+  done
+done
+echo "== announces/s and per server CPU-second, by carrier ($LOADGEN, $ROUNDS rounds)"
+for io in native net; do
+  grep " name=$io " "$OUT/results.txt" | sed -E 's/.*good_per_s=([0-9]+).*per_server_core=([0-9]+).*/\1 \2/' |
+    awk -v io=$io '{g=g" "$1; c=c" "$2} END {print io ": good/s" g " | per server CPU-s" c}'
+done
+echo "output: $OUT"
