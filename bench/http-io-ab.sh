@@ -14,6 +14,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=${ESSAIM_BENCH_HARNESS:-$ROOT/../shared/bench}
 WORK=${BENCH_WORK:-/tmp/trackerbench}
+# shellcheck source=bench/start-essaim.sh
+. "$ROOT/bench/start-essaim.sh"
 ROUNDS=3 LOADGEN=c DURATION=8 SEED_TORRENTS=10000 CARRIERS="native net"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,16 +43,8 @@ for round in $(seq 1 "$ROUNDS"); do
     run=$OUT/$round-$io
     mkdir -p "$run"
     cp -r "$SEEDED/data" "$run/data"
-    env ESSAIM_SERVER__DATA_DIR="$run/data" ESSAIM_WEB__PORT=0 ESSAIM_METRICS__ENABLED=false ESSAIM_LOG__LEVEL=warn \
-      ESSAIM_TRACKER__HTTP_PORT=$PORT ESSAIM_TRACKER__UDP_PORT=$PORT ESSAIM_TRACKER__UDP_HOST6= \
-      ESSAIM_TRACKER__HTTP_MAX_CONNECTIONS=20000 ESSAIM_TRACKER__MODE=private ESSAIM_TRACKER__HTTP_IO=$io \
-      ESSAIM_SITE__SWARM_SYNC_INTERVAL=1000000 MALLOC_MMAP_THRESHOLD_=131072 \
-      taskset -c 0 node "$ROOT/bin/essaim.js" start > "$run/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 100); do
-      (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
-      sleep 0.2
-    done
+    start_essaim "$run/data" $PORT "$run/server.log" ESSAIM_TRACKER__HTTP_IO=$io
+    pid=$ESSAIM_PID
     bash "$HARNESS/run.sh" http --loadgen "$LOADGEN" --url "http://127.0.0.1:$PORT/{passkey}/announce" \
       --passkeys "$SEEDED/passkeys.txt" --infohashes "$POOL" --pid "$pid" --trials 1 --duration "$DURATION" \
       --warmup 2 --torrents 10000 --peers 200000 > "$run/load.txt" 2>&1 || true

@@ -44,6 +44,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common.h"
+
 #define IN_WORDS 8
 #define OUT_WORDS 4
 #define MAX_EVENTS 256
@@ -109,18 +111,7 @@ typedef struct {
     }                                                       \
   } while (0)
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value code, text, error;
-  napi_create_string_utf8(env, err == EADDRINUSE ? "EADDRINUSE" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EACCES ? "EACCES" : "EHTTPFRONT",
-                          NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, code, text, &error);
-  napi_set_named_property(env, error, "code", code);
-  napi_throw(env, error);
-  return NULL;
-}
+static napi_value throw_errno(napi_env env, const char *what, int err) { return essaim_throw_errno(env, what, err, "EHTTPFRONT"); }
 
 static int32_t conn_id(front_t *f, conn_t *c) { return (int32_t)(((c->gen & GEN_MASK) << IDX_BITS) | (uint32_t)(c - f->conns)); }
 
@@ -466,20 +457,15 @@ static front_t *unwrap(napi_env env, napi_value v) {
   return (front_t *)p;
 }
 
-static int bytes_arg(napi_env env, napi_value v, void **data, size_t *len) {
-  bool is_ab = false;
-  napi_is_arraybuffer(env, v, &is_ab);
-  if (is_ab) return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
-  bool is_ta = false;
-  napi_is_typedarray(env, v, &is_ta);
-  if (!is_ta) return 0;
-  napi_typedarray_type t;
-  size_t n, off;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &t, &n, data, &ab, &off) != napi_ok) return 0;
-  if (t != napi_uint8_array) return 0;
-  *len = n;
-  return 1;
+/* The arguments of a call taking the front's handle first and n arguments in all; NULL (with a
+   JavaScript exception pending) when they do not fit. */
+static front_t *front_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) {
+    napi_throw_type_error(env, NULL, "http-front: wrong number of arguments");
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -512,7 +498,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   void *bufs[4];
   size_t lens[4];
   for (int i = 0; i < 4; i++) {
-    if (!bytes_arg(env, argv[3 + i], &bufs[i], &lens[i])) {
+    if (!essaim_bytes_arg(env, argv[3 + i], &bufs[i], &lens[i])) {
       napi_throw_type_error(env, NULL, "http-front: buffers must be ArrayBuffers or Uint8Arrays");
       return NULL;
     }
@@ -524,26 +510,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  struct sockaddr_in6 b6;
-  struct sockaddr_in b4;
-  memset(&b6, 0, sizeof b6);
-  memset(&b4, 0, sizeof b4);
-  if (v6) {
-    b6.sin6_family = AF_INET6;
-    b6.sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &b6.sin6_addr) != 1) return throw_errno(env, "http-front: not an IPv6 address", EINVAL);
-  } else {
-    b4.sin_family = AF_INET;
-    b4.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &b4.sin_addr) != 1) return throw_errno(env, "http-front: not an IPv4 address", EINVAL);
-  }
+  struct sockaddr_in6 addr;
+  socklen_t addr_len;
+  if (!essaim_sockaddr(host, port, v6, &addr, &addr_len))
+    return throw_errno(env, v6 ? "http-front: not an IPv6 address" : "http-front: not an IPv4 address", EINVAL);
   int lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (lfd < 0) return throw_errno(env, "http-front: socket", errno);
   int one = 1, zero = 0;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   /* "::" takes IPv4 too, as node's net does. */
   if (v6) setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  int rc = v6 ? bind(lfd, (struct sockaddr *)&b6, sizeof b6) : bind(lfd, (struct sockaddr *)&b4, sizeof b4);
+  int rc = bind(lfd, (struct sockaddr *)&addr, addr_len);
   if (rc != 0 || listen(lfd, 1024) != 0) {
     int e = errno;
     close(lfd);
@@ -627,10 +604,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  front_t *f = argc == 2 ? unwrap(env, argv[0]) : NULL;
+  front_t *f = front_args(env, info, 2, argv);
   if (f == NULL) return NULL;
   int32_t count;
   if (napi_get_value_int32(env, argv[1], &count) != napi_ok || count < 0 || count > f->out_slots) {
@@ -642,16 +617,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send_one(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  front_t *f = argc == 4 ? unwrap(env, argv[0]) : NULL;
+  front_t *f = front_args(env, info, 4, argv);
   if (f == NULL) return NULL;
   int32_t id;
   bool close_after;
   void *data;
   size_t len;
-  if (napi_get_value_int32(env, argv[1], &id) != napi_ok || !bytes_arg(env, argv[2], &data, &len) ||
+  if (napi_get_value_int32(env, argv[1], &id) != napi_ok || !essaim_bytes_arg(env, argv[2], &data, &len) ||
       napi_get_value_bool(env, argv[3], &close_after) != napi_ok) {
     napi_throw_type_error(env, NULL, "http-front: bad arguments to httpSendOne()");
     return NULL;
@@ -664,10 +637,8 @@ static napi_value js_send_one(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close_conn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  front_t *f = argc == 2 ? unwrap(env, argv[0]) : NULL;
+  front_t *f = front_args(env, info, 2, argv);
   if (f == NULL) return NULL;
   int32_t id;
   if (napi_get_value_int32(env, argv[1], &id) != napi_ok) {
@@ -680,10 +651,8 @@ static napi_value js_close_conn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_open_connections(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  front_t *f = argc == 1 ? unwrap(env, argv[0]) : NULL;
+  front_t *f = front_args(env, info, 1, argv);
   if (f == NULL) return NULL;
   napi_value out;
   CHECK(env, napi_create_int32(env, f->closing ? 0 : f->open_count, &out));
@@ -691,10 +660,8 @@ static napi_value js_open_connections(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  front_t *f = argc == 1 ? unwrap(env, argv[0]) : NULL;
+  front_t *f = front_args(env, info, 1, argv);
   if (f == NULL) return NULL;
   start_close(f);
   return NULL;

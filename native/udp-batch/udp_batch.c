@@ -35,6 +35,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common.h"
+
 #define META_WORDS 8
 #define MAX_ROUNDS 8
 
@@ -73,18 +75,7 @@ typedef struct {
     }                                                      \
   } while (0)
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value code, text, error;
-  napi_create_string_utf8(env, err == EADDRINUSE ? "EADDRINUSE" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : "EUDPBATCH",
-                          NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, code, text, &error);
-  napi_set_named_property(env, error, "code", code);
-  napi_throw(env, error);
-  return NULL;
-}
+static napi_value throw_errno(napi_env env, const char *what, int err) { return essaim_throw_errno(env, what, err, "EUDPBATCH"); }
 
 static void free_sock(sock_t *s) {
   free(s->rmsgs);
@@ -191,23 +182,6 @@ static sock_t *unwrap(napi_env env, napi_value v) {
   return (sock_t *)p;
 }
 
-static int buffer_arg(napi_env env, napi_value v, void **data, size_t *len) {
-  bool is_ab = false;
-  napi_is_arraybuffer(env, v, &is_ab);
-  if (is_ab) return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
-  /* SharedArrayBuffer is not an ArrayBuffer for N-API on Node 20: accept typed arrays too. */
-  bool is_ta = false;
-  napi_is_typedarray(env, v, &is_ta);
-  if (!is_ta) return 0;
-  napi_typedarray_type t;
-  size_t n, off;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &t, &n, data, &ab, &off) != napi_ok) return 0;
-  if (t != napi_uint8_array) return 0;
-  *len = n;
-  return 1;
-}
-
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11];
@@ -237,7 +211,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   void *bufs[4];
   size_t lens[4];
   for (int i = 0; i < 4; i++) {
-    if (!buffer_arg(env, argv[3 + i], &bufs[i], &lens[i])) {
+    if (!essaim_bytes_arg(env, argv[3 + i], &bufs[i], &lens[i])) {
       napi_throw_type_error(env, NULL, "udp-batch: buffers must be ArrayBuffers or Uint8Arrays");
       return NULL;
     }
@@ -248,26 +222,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  struct sockaddr_in6 bind6;
-  struct sockaddr_in bind4;
-  memset(&bind6, 0, sizeof bind6);
-  memset(&bind4, 0, sizeof bind4);
-  if (v6) {
-    bind6.sin6_family = AF_INET6;
-    bind6.sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &bind6.sin6_addr) != 1) return throw_errno(env, "udp-batch: not an IPv6 address", EINVAL);
-  } else {
-    bind4.sin_family = AF_INET;
-    bind4.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &bind4.sin_addr) != 1) return throw_errno(env, "udp-batch: not an IPv4 address", EINVAL);
-  }
+  struct sockaddr_in6 addr;
+  socklen_t addr_len;
+  if (!essaim_sockaddr(host, port, v6, &addr, &addr_len))
+    return throw_errno(env, v6 ? "udp-batch: not an IPv6 address" : "udp-batch: not an IPv4 address", EINVAL);
   int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "udp-batch: socket", errno);
   int one = 1, size = 4 << 20;
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  int rc = v6 ? bind(fd, (struct sockaddr *)&bind6, sizeof bind6) : bind(fd, (struct sockaddr *)&bind4, sizeof bind4);
+  int rc = bind(fd, (struct sockaddr *)&addr, addr_len);
   if (rc != 0) {
     int e = errno;
     close(fd);
@@ -444,7 +409,7 @@ static napi_value js_advise_huge(napi_env env, napi_callback_info info) {
   double advised = 0;
   void *data = NULL;
   size_t len = 0;
-  if (argc == 1 && buffer_arg(env, argv[0], &data, &len) && data != NULL) {
+  if (argc == 1 && essaim_bytes_arg(env, argv[0], &data, &len) && data != NULL) {
 #ifdef MADV_HUGEPAGE
     const uintptr_t huge = (uintptr_t)2 << 20;
     uintptr_t start = ((uintptr_t)data + huge - 1) & ~(huge - 1);
