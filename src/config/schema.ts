@@ -167,7 +167,7 @@ export const configSchema = {
     ),
     client_allow: list([], 'peer_id prefixes (e.g. -TR3); when non-empty, only these clients are accepted.'),
     client_deny: list([], 'peer_id prefixes refused (database rules add to these, editable without restart).'),
-    http_keepalive_timeout: seconds(15, { min: 0 }, 'Idle keep-alive timeout of HTTP tracker connections, in seconds.'),
+    http_keepalive_timeout: seconds(15, { min: 0 }, 'Idle keep-alive timeout of HTTP tracker connections, in seconds (0: none).'),
     http_max_connections: int(10000, { min: 1, max: 1048575 }, 'Most simultaneous HTTP tracker connections.'),
     http_io: oneOf(
       ['auto', 'native', 'net'],
