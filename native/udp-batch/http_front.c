@@ -7,8 +7,9 @@
  * area and calls send(), which writes each one to its connection. Node's streams cost, per request,
  * a read callback, a Buffer, a write request and a timer refresh; here those costs are per batch.
  *
- * Connections are named by ids: (generation << 20) | slot, so an id of a closed connection never
- * reaches a newer one in the same slot. A connection whose answers the kernel cannot take at once
+ * Connections are named by ids: (generation << 20) | slot, with 11 bits of generation, and freed
+ * slots are reused oldest first, so an id of a closed connection comes back only after millions
+ * of connections (JavaScript also drops a late answer once the close was reported). A connection whose answers the kernel cannot take at once
  * keeps the rest in a buffer of its own and is written when writable (and is not read from while
  * that buffer is large). Idle connections are closed after idle_ms (0: never).
  *
@@ -92,7 +93,7 @@ typedef struct {
   int out_slots;
   conn_t *conns;
   int cap, high, open_count;
-  int32_t free_head;
+  int32_t free_head, free_tail; /* free slots, oldest first */
   uint64_t idle_ms;
   int32_t *closed;
   int nclosed, closed_cap;
@@ -128,7 +129,7 @@ static void remember_closed(front_t *f, int32_t id) {
   if (f->nclosed == f->closed_cap) {
     int ncap = f->closed_cap ? f->closed_cap * 2 : 64;
     int32_t *n = realloc(f->closed, (size_t)ncap * sizeof *n);
-    if (n == NULL) return; /* JavaScript keeps a stale entry for this id; ids are never reused */
+    if (n == NULL) return; /* JavaScript keeps a stale entry for this id until the id comes back */
     f->closed = n;
     f->closed_cap = ncap;
   }
@@ -147,8 +148,13 @@ static void close_conn(front_t *f, conn_t *c, int report) {
   c->close_after = 0;
   c->gen = (c->gen + 1) & GEN_MASK;
   if (c->gen == 0) c->gen = 1;
-  c->next_free = f->free_head;
-  f->free_head = (int32_t)(c - f->conns);
+  /* At the tail: a slot is reused only after every other free one, so that an id comes back
+     (its generation wraps) only after about 2047 times the free slots' count of connections. */
+  int32_t idx = (int32_t)(c - f->conns);
+  c->next_free = -1;
+  if (f->free_tail >= 0) f->conns[f->free_tail].next_free = idx;
+  else f->free_head = idx;
+  f->free_tail = idx;
   f->open_count--;
 }
 
@@ -283,6 +289,7 @@ static void do_accept(front_t *f, uint64_t now) {
     }
     int idx = f->free_head;
     f->free_head = c->next_free;
+    if (f->free_head < 0) f->free_tail = -1;
     c->fd = fd;
     c->events = EPOLLIN;
     c->last = now;
@@ -570,6 +577,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     conns[i].next_free = i + 1 < max_conns ? i + 1 : -1;
   }
   f->free_head = 0;
+  f->free_tail = max_conns - 1;
 
   napi_value name;
   if (napi_create_reference(env, argv[11], 1, &f->cb) != napi_ok ||

@@ -196,7 +196,13 @@ export class NativeHttpTracker {
 
   private await(id: number, st: Pending, pending: Promise<Uint8Array>, keepAlive: boolean, headOnly: boolean): void {
     st.busy = true;
-    const sink: ResponseSink = { send: (status, body, ka, ho) => this.answer(id, status, body, ka, ho) };
+    // Only while the connection is still this one: its state goes when the addon reports it closed,
+    // and a connection id comes back (its slot's 11-bit generation wraps) after enough reuses.
+    const sink: ResponseSink = {
+      send: (status, body, ka, ho) => {
+        if (this.pending.get(id) === st) this.answer(id, status, body, ka, ho);
+      },
+    };
     void this.requests.finish(pending, keepAlive, headOnly, sink).then((open) => {
       st.busy = false;
       if (this.pending.get(id) !== st) return; // the connection closed meanwhile
