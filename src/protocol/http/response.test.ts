@@ -9,6 +9,8 @@ import {
   encodeFailure,
   encodeScrapeResponse,
   httpResponse,
+  HTTP_HEAD_MAX,
+  writeHttpHead,
 } from './response.js';
 
 /** Decodes strictly (canonical: sorted keys, no trailing bytes) and returns the top dict. */
@@ -212,4 +214,24 @@ void test('property: scrape responses decode to the distinct inputs', () => {
     ),
     { numRuns: 300 },
   );
+});
+
+void test('writeHttpHead writes the bytes of HTTP_HEAD in place, within HTTP_HEAD_MAX', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(200, 400, 404, 405, 413, 414, 431, 503, 505, 299),
+      fc.oneof(fc.constantFrom(0, 1, 9, 10, 99, 100), fc.nat(), fc.constant(9_999_999_999)),
+      fc.boolean(),
+      fc.nat(64),
+      (status, len, keepAlive, off) => {
+        const out = new Uint8Array(off + HTTP_HEAD_MAX).fill(0xee);
+        const end = writeHttpHead(out, off, status, len, keepAlive);
+        const want = HTTP_HEAD(status, len, keepAlive);
+        assert.deepEqual(Buffer.from(out.subarray(off, end)), want);
+        assert.ok(end - off <= HTTP_HEAD_MAX, `head of ${end - off} bytes`);
+        assert.ok(out.subarray(0, off).every((b) => b === 0xee), 'nothing written before the offset');
+      },
+    ),
+  );
+  assert.throws(() => writeHttpHead(new Uint8Array(HTTP_HEAD_MAX), 0, 200, 1.5, true), RangeError);
 });
