@@ -27,3 +27,14 @@ test('the ip parameter is ignored unless enabled', () => {
   assert.equal(formatIp(resolvePeerIp(makeIpPolicy([], false), '127.0.0.1', null, '5.5.5.5')!), '127.0.0.1');
   assert.equal(formatIp(resolvePeerIp(makeIpPolicy([], true), '127.0.0.1', null, '5.5.5.5')!), '5.5.5.5');
 });
+
+test('the native front gives the socket address as bytes: same rules, the bytes themselves when kept', () => {
+  const proxy = makeIpPolicy(['127.0.0.1', '::1'], false);
+  const v4 = Uint8Array.of(127, 0, 0, 1);
+  const v6 = parseIp('::1')!;
+  assert.equal(formatIp(resolvePeerIp(proxy, v4, '6.6.6.6, 9.9.9.9', null)!), '9.9.9.9', 'trusted proxy (IPv4 bytes)');
+  assert.equal(formatIp(resolvePeerIp(proxy, v6, '2001:db8::7', null)!), '2001:db8::7', 'trusted proxy (IPv6 bytes)');
+  const other = Uint8Array.of(10, 0, 0, 1);
+  assert.equal(resolvePeerIp(proxy, other, '9.9.9.9', null), other, 'an untrusted peer keeps its own address');
+  assert.equal(resolvePeerIp(makeIpPolicy([], false), v4, null, '5.5.5.5'), v4, 'the ip parameter stays ignored');
+});
